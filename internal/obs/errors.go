@@ -23,7 +23,13 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := fmt.Sprintf("OBS %s %s/%s", e.Op, e.Bucket, e.Key)
+	return fmt.Sprintf("OBS %s %s/%s", e.Op, e.Bucket, e.Key) + e.detail()
+}
+
+// detail is the message after the operation and object: status, code,
+// message, a hint for codes users can fix, request ID and cause.
+func (e *Error) detail() string {
+	var msg string
 	switch {
 	case e.StatusCode != 0 && e.Code != "":
 		msg += fmt.Sprintf(": %d %s", e.StatusCode, e.Code)
@@ -33,6 +39,9 @@ func (e *Error) Error() string {
 	if e.Message != "" {
 		msg += ": " + e.Message
 	}
+	if hint := codeHints[e.Code]; hint != "" {
+		msg += " (" + hint + ")"
+	}
 	if e.RequestID != "" {
 		msg += " (request ID " + e.RequestID + ")"
 	}
@@ -40,6 +49,15 @@ func (e *Error) Error() string {
 		msg += ": " + e.Err.Error()
 	}
 	return msg
+}
+
+// codeHints say what to check for errors a user's configuration causes.
+var codeHints = map[string]string{
+	"SignatureDoesNotMatch": "check secret_key, and that signature (obs, v2, v4) and region match what the endpoint expects",
+	"InvalidAccessKeyId":    "check access_key",
+	"RequestTimeTooSkewed":  "the local clock differs from the server's by more than 15 minutes",
+	"AccessDenied":          "check the credentials' permissions on the bucket",
+	"NoSuchBucket":          "check the bucket name and the endpoint's region",
 }
 
 func (e *Error) Unwrap() error { return e.Err }
