@@ -1,0 +1,99 @@
+package upload
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+type md5Sum = [md5.Size]byte
+
+// copyBufs holds the read buffers used for hashing so that hashing a part
+// allocates nothing that grows with the part size.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// hashRange streams size bytes of r from off through MD5.
+func hashRange(r io.ReaderAt, off, size int64) (md5Sum, error) {
+	var sum md5Sum
+	h := md5.New()
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	n, err := io.CopyBuffer(h, io.NewSectionReader(r, off, size), *bp)
+	if err != nil {
+		return sum, err
+	}
+	if n != size {
+		return sum, fmt.Errorf("read %d of %d bytes at offset %d: %w", n, size, off, io.ErrUnexpectedEOF)
+	}
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+// normETag strips quotes and lower-cases an ETag for comparison.
+func normETag(s string) string {
+	return strings.ToLower(strings.Trim(strings.TrimSpace(s), `"`))
+}
+
+// etagIsMD5 reports whether etag (any quoting or case) is the hex of sum.
+func etagIsMD5(etag string, sum md5Sum) bool {
+	return normETag(etag) == hex.EncodeToString(sum[:])
+}
+
+// multipartETag returns the ETag OBS reports for an object assembled from
+// parts with these hex-MD5 ETags: hex(MD5(concat(binary MD5s)))-N. ok is false
+// when an ETag is not a hex MD5 (server-side encryption).
+func multipartETag(etags []string) (etag string, ok bool) {
+	h := md5.New()
+	for _, e := range etags {
+		b, err := hex.DecodeString(normETag(e))
+		if err != nil || len(b) != md5.Size {
+			return "", false
+		}
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(etags)), true
+}
+
+// FileETag computes the ETag OBS reports for the file at path uploaded with
+// layout l: the hex MD5 of the file for a single PUT, MD5-of-MD5s-N for a
+// multipart upload (without server-side encryption).
+func FileETag(path string, l Layout) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	if fi.Size() != l.Size {
+		return "", fmt.Errorf("%s has %d bytes, the layout %d", path, fi.Size(), l.Size)
+	}
+	if l.SinglePut {
+		sum, err := hashRange(f, 0, l.Size)
+		if err != nil {
+			return "", fmt.Errorf("reading %s: %w", path, err)
+		}
+		return hex.EncodeToString(sum[:]), nil
+	}
+	if l.Parts < 1 {
+		return "", fmt.Errorf("layout has no parts")
+	}
+	etags := make([]string, l.Parts)
+	for n := 1; n <= l.Parts; n++ {
+		off, size := l.Part(n)
+		sum, err := hashRange(f, off, size)
+		if err != nil {
+			return "", fmt.Errorf("reading %s part %d: %w", path, n, err)
+		}
+		etags[n-1] = hex.EncodeToString(sum[:])
+	}
+	etag, _ := multipartETag(etags)
+	return etag, nil
+}

@@ -1,0 +1,253 @@
+package upload
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obs"
+)
+
+// resolve decides which multipart upload to use: the recorded one when the
+// server still has it, else (with Discover) an open upload that is provably
+// ours, else a new one. It fills u.uploadID and u.done.
+func (u *uploader) resolve(ctx context.Context) error {
+	var exclude string
+	if r := u.in.Record; r != nil && r.UploadID != "" {
+		if r.PartSize != u.layout.PartSize || r.Size != u.layout.Size {
+			u.out.Abandoned = r.UploadID
+			exclude = r.UploadID
+			u.notice("recorded upload %s was planned for %s in parts of %s but the file now needs %s in parts of %s; it was left for abort and another upload is used",
+				r.UploadID, formatBytes(r.Size), formatBytes(r.PartSize), formatBytes(u.layout.Size), formatBytes(u.layout.PartSize))
+		} else {
+			ok, err := u.resume(ctx, r)
+			if err != nil || ok {
+				return err
+			}
+			exclude = r.UploadID
+		}
+	}
+	if u.in.Discover {
+		ok, err := u.discover(ctx, exclude)
+		if err != nil || ok {
+			return err
+		}
+	}
+	ictx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
+	id, err := u.c.InitiateMultipartUpload(ictx, obs.InitiateInput{Bucket: u.in.Bucket, Key: u.in.Key, Options: u.in.Options})
+	if err != nil {
+		return fmt.Errorf("initiating multipart upload of %s/%s: %w", u.in.Bucket, u.in.Key, err)
+	}
+	u.mu.Lock()
+	u.uploadID = id
+	u.mu.Unlock()
+	u.log.Info("initiated multipart upload", "bucket", u.in.Bucket, "key", u.in.Key, "upload_id", id,
+		"parts", u.layout.Parts, "part_size", u.layout.PartSize)
+	return nil
+}
+
+// resume reconciles the recorded upload r with the server's ListParts.
+// It returns false (and no error) when the upload no longer exists.
+func (u *uploader) resume(ctx context.Context, r *Record) (bool, error) {
+	lctx, cancel := context.WithTimeout(ctx, listTimeout)
+	server, err := u.c.ListParts(lctx, obs.ListPartsInput{Bucket: u.in.Bucket, Key: u.in.Key, UploadID: r.UploadID})
+	cancel()
+	if err != nil {
+		if obs.IsNoSuchUpload(err) {
+			u.out.Restarted = true
+			u.notice("upload %s no longer exists (aborted, or expired by a lifecycle rule); started a new upload", r.UploadID)
+			return false, nil
+		}
+		// The upload may well exist: hand the caller's record back unchanged.
+		u.mu.Lock()
+		u.keepRecord = r
+		u.mu.Unlock()
+		return false, fmt.Errorf("listing parts of multipart upload %s: %w", r.UploadID, err)
+	}
+	trusted := r.Source == u.baseline
+	if !trusted {
+		u.log.Info("source file changed since the upload was recorded; verifying its parts by MD5", "upload_id", r.UploadID)
+	}
+	recorded := make(map[int]CompletedPart, len(r.Parts))
+	for _, p := range r.Parts {
+		recorded[p.Number] = p
+	}
+	kept := map[int]CompletedPart{}
+	var verify []obs.Part
+	for _, p := range server {
+		if p.Number < 1 || p.Number > u.layout.Parts {
+			continue // not in the layout: discarded by Complete
+		}
+		if _, want := u.layout.Part(p.Number); p.Size != want {
+			continue // re-sent
+		}
+		if rp, ok := recorded[p.Number]; ok && trusted && rp.Size == p.Size && normETag(rp.ETag) == normETag(p.ETag) {
+			kept[p.Number] = CompletedPart{Number: p.Number, Size: p.Size, ETag: normETag(p.ETag)}
+			continue
+		}
+		if !u.sse { // with SSE the ETag is not an MD5: cannot prove, re-send
+			verify = append(verify, p)
+		}
+	}
+	sums, err := u.hashParts(ctx, verify)
+	if err != nil {
+		u.mu.Lock()
+		u.keepRecord = r
+		u.mu.Unlock()
+		return false, fmt.Errorf("verifying parts of multipart upload %s: %w", r.UploadID, err)
+	}
+	for _, p := range verify {
+		if etagIsMD5(p.ETag, sums[p.Number]) {
+			kept[p.Number] = CompletedPart{Number: p.Number, Size: p.Size, ETag: normETag(p.ETag)}
+		}
+	}
+	u.adopt(r.UploadID, kept)
+	u.out.Resumed = true
+	u.notice("resuming upload %s: %d of %d parts already on the server", r.UploadID, len(kept), u.layout.Parts)
+	return true, nil
+}
+
+// discover looks for an open upload of the key that is provably ours and
+// adopts the newest such one. Uploads that are not provably ours are left
+// untouched.
+func (u *uploader) discover(ctx context.Context, exclude string) (bool, error) {
+	if u.sse {
+		u.log.Info("not looking for open uploads: with server-side encryption part ETags are not MD5s, so no upload can be proven ours")
+		return false, nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, listTimeout)
+	ups, err := u.c.ListUploads(lctx, u.in.Bucket, u.in.Key)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, fmt.Errorf("listing open uploads of %s/%s: %w", u.in.Bucket, u.in.Key, err)
+		}
+		u.log.Warn("listing open uploads failed; starting a new upload", "bucket", u.in.Bucket, "key", u.in.Key, "error", err.Error())
+		return false, nil
+	}
+	slices.Reverse(ups) // newest first
+	slices.SortStableFunc(ups, func(a, b obs.Upload) int { return b.Initiated.Compare(a.Initiated) })
+	for _, up := range ups {
+		if up.Key != u.in.Key || up.UploadID == exclude || up.UploadID == "" {
+			continue
+		}
+		lctx, cancel := context.WithTimeout(ctx, listTimeout)
+		parts, err := u.c.ListParts(lctx, obs.ListPartsInput{Bucket: u.in.Bucket, Key: u.in.Key, UploadID: up.UploadID})
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, fmt.Errorf("listing parts of multipart upload %s: %w", up.UploadID, err)
+			}
+			u.log.Debug("skipping open upload", "upload_id", up.UploadID, "error", err.Error())
+			continue
+		}
+		ok, why, err := u.provablyOurs(ctx, parts)
+		if err != nil {
+			return false, fmt.Errorf("verifying parts of multipart upload %s: %w", up.UploadID, err)
+		}
+		if !ok {
+			u.log.Info("leaving open upload untouched: not provably ours", "upload_id", up.UploadID, "reason", why)
+			continue
+		}
+		kept := make(map[int]CompletedPart, len(parts))
+		for _, p := range parts {
+			kept[p.Number] = CompletedPart{Number: p.Number, Size: p.Size, ETag: normETag(p.ETag)}
+		}
+		u.adopt(up.UploadID, kept)
+		u.out.Resumed, u.out.Discovered = true, true
+		u.notice("resuming upload %s found on the server: %d of %d parts already present", up.UploadID, len(kept), u.layout.Parts)
+		return true, nil
+	}
+	return false, nil
+}
+
+// provablyOurs reports whether every part of an upload has the size of our
+// layout and the MD5 of the same local byte range (and there is ≥ 1 part).
+func (u *uploader) provablyOurs(ctx context.Context, parts []obs.Part) (bool, string, error) {
+	if len(parts) == 0 {
+		return false, "it has no parts", nil
+	}
+	for _, p := range parts {
+		if p.Number < 1 || p.Number > u.layout.Parts {
+			return false, fmt.Sprintf("part %d is outside our %d parts", p.Number, u.layout.Parts), nil
+		}
+		if _, want := u.layout.Part(p.Number); p.Size != want {
+			return false, fmt.Sprintf("part %d has %d bytes, ours %d", p.Number, p.Size, want), nil
+		}
+	}
+	// One part first: a foreign upload is usually rejected after one hash.
+	for _, batch := range [][]obs.Part{parts[:1], parts[1:]} {
+		sums, err := u.hashParts(ctx, batch)
+		if err != nil {
+			return false, "", err
+		}
+		for _, p := range batch {
+			if !etagIsMD5(p.ETag, sums[p.Number]) {
+				return false, fmt.Sprintf("part %d has ETag %s, not the MD5 of our bytes", p.Number, p.ETag), nil
+			}
+		}
+	}
+	return true, "", nil
+}
+
+// adopt makes id our upload with the given parts already in place.
+func (u *uploader) adopt(id string, kept map[int]CompletedPart) {
+	var bytes int64
+	for _, p := range kept {
+		bytes += p.Size
+	}
+	u.mu.Lock()
+	u.uploadID = id
+	u.done = kept
+	u.mu.Unlock()
+	u.progMu.Lock()
+	u.prog.BytesDone += bytes
+	u.prog.PartsDone += len(kept)
+	u.progMu.Unlock()
+}
+
+// hashParts computes (and caches) the local MD5 of each part's byte range,
+// with the upload's concurrency.
+func (u *uploader) hashParts(ctx context.Context, parts []obs.Part) (map[int]md5Sum, error) {
+	out := make(map[int]md5Sum, len(parts))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(u.in.Concurrency)
+	for _, p := range parts {
+		u.mu.Lock()
+		sum, ok := u.localMD5[p.Number]
+		u.mu.Unlock()
+		if ok {
+			out[p.Number] = sum
+			continue
+		}
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			off, size := u.layout.Part(p.Number)
+			sum, err := hashRange(u.f, off, size)
+			if err != nil {
+				return fmt.Errorf("reading %s part %d: %w", u.in.Path, p.Number, err)
+			}
+			mu.Lock()
+			out[p.Number] = sum
+			mu.Unlock()
+			u.mu.Lock()
+			if u.localMD5 == nil {
+				u.localMD5 = map[int]md5Sum{}
+			}
+			u.localMD5[p.Number] = sum
+			u.mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

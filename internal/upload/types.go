@@ -1,0 +1,128 @@
+// Package upload is the transfer engine: it plans parts, sends them
+// concurrently with Content-MD5, reconciles an earlier upload with the server
+// and resumes it, and completes the object with its ETag verified. It talks to
+// OBS only through obs.Client and knows nothing of Terraform.
+package upload
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obs"
+)
+
+// ErrSourceChanged reports that the source file changed during the upload
+// (size, modification or change time, inode, or the bytes of a part). The
+// engine never completes an upload once it has seen this.
+var ErrSourceChanged = errors.New("source file changed during upload")
+
+// CompletedPart is a part the server holds: number, size and ETag.
+type CompletedPart struct {
+	Number int
+	Size   int64
+	ETag   string
+}
+
+// Record describes a multipart upload in progress, for the caller to keep
+// (Terraform private state) and hand back in Input.Record to resume it.
+type Record struct {
+	UploadID string
+	PartSize int64
+	Size     int64
+	// Source is the fingerprint of the file the parts were read from.
+	Source Fingerprint
+	// Parts are the completed parts, ascending by number.
+	Parts []CompletedPart
+}
+
+// Progress is reported each time a part completes.
+type Progress struct {
+	BytesDone, BytesTotal int64
+	PartsDone, PartsTotal int
+	// BytesPerSecond is the send rate of this run (reused parts excluded).
+	BytesPerSecond float64
+	// ETA is the estimated time left at that rate (0 when unknown).
+	ETA time.Duration
+}
+
+// Logger receives the engine's log lines with key/value pairs. A nil Logger
+// discards them.
+type Logger interface {
+	Info(msg string, kv ...any)
+	Warn(msg string, kv ...any)
+	Debug(msg string, kv ...any)
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Info(string, ...any)  {}
+func (nopLogger) Warn(string, ...any)  {}
+func (nopLogger) Debug(string, ...any) {}
+
+// Input describes one upload.
+type Input struct {
+	Bucket, Key string
+	// Path is the source file.
+	Path string
+	// Expected, when set, is the fingerprint the source must have at the
+	// start and throughout; otherwise the fingerprint at the start is used.
+	Expected *Fingerprint
+	// PartSize is the requested part size; 0 means DefaultPartSize.
+	PartSize int64
+	// Concurrency is the number of parts in flight for this upload
+	// (default 4); Budget may bound it further.
+	Concurrency int
+	Options     obs.ObjectOptions
+	// Record is an earlier upload to resume (from Terraform private state).
+	Record *Record
+	// Discover, when there is no usable record, looks for an open upload
+	// for the key that is provably ours and resumes it.
+	Discover bool
+	// Budget is a worker budget shared across uploads; nil is unlimited.
+	Budget *Budget
+	// OnProgress is called (never concurrently) as parts complete; it must
+	// return quickly.
+	OnProgress func(Progress)
+	Logger     Logger
+	// PartTimeout returns the deadline of one attempt to send a part of
+	// size bytes; nil means 2 minutes plus 1 second per MiB.
+	PartTimeout func(size int64) time.Duration
+}
+
+// Output describes a finished (or, on error, a partial) upload.
+type Output struct {
+	ETag, VersionID string
+	// UploadID is the multipart upload used ("" for a single PUT).
+	UploadID string
+	Layout   Layout
+	// Resumed: an existing upload was continued (from Record or found by
+	// discovery). Discovered: it was found by discovery.
+	Resumed, Discovered bool
+	// Restarted: the recorded upload no longer existed (NoSuchUpload), so
+	// another upload was used.
+	Restarted bool
+	// Abandoned is a recorded upload that does not fit the file any more
+	// (different size or part size). It was left untouched; the caller
+	// should Abort it.
+	Abandoned string
+	// PartsSent and BytesSent count what this run sent; PartsReused the
+	// parts already on the server.
+	PartsSent, PartsReused int
+	BytesSent              int64
+	// Notices are sentences worth showing to a person.
+	Notices []string
+}
+
+// PartError is the failure of one part of a multipart upload.
+type PartError struct {
+	UploadID   string
+	PartNumber int
+	Err        error
+}
+
+func (e *PartError) Error() string {
+	return fmt.Sprintf("part %d of multipart upload %s: %v", e.PartNumber, e.UploadID, e.Err)
+}
+
+func (e *PartError) Unwrap() error { return e.Err }
