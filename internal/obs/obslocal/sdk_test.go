@@ -1,0 +1,127 @@
+package obslocal
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-obs/obs"
+)
+
+// TestSDKMultipart drives a full multipart upload with the official SDK in
+// each signature mode and addressing style.
+func TestSDKMultipart(t *testing.T) {
+	for _, mode := range []sdkMode{sdkOBS, sdkV2, sdkV4} {
+		t.Run(string(mode), func(t *testing.T) {
+			s := startServer(t, Config{})
+			c := sdkClient(t, s, mode, testAK, testSK, "")
+			key := "dir/big object+1.bin"
+			in := &obs.InitiateMultipartUploadInput{}
+			in.Bucket, in.Key = testBucket, key
+			in.ContentType = "application/x-test"
+			in.Metadata = map[string]string{"color": "blue"}
+			in.StorageClass = obs.StorageClassWarm
+			in.ACL = obs.AclPublicRead
+			in.WebsiteRedirectLocation = "/other.html"
+			init, err := c.InitiateMultipartUpload(in, amzDate())
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts := [][]byte{partBody(1, minPart), partBody(2, minPart+5), partBody(3, 1234)}
+			var all []byte
+			var done []obs.Part
+			for i, p := range parts {
+				out, err := c.UploadPart(&obs.UploadPartInput{Bucket: testBucket, Key: key, UploadId: init.UploadId,
+					PartNumber: i + 1, Body: bytes.NewReader(p), PartSize: int64(len(p)), ContentMD5: md5b64(p)}, amzDate())
+				if err != nil {
+					t.Fatalf("part %d: %v", i+1, err)
+				}
+				sum := md5Hex(p)
+				if strings.Trim(out.ETag, `"`) != sum {
+					t.Fatalf("part %d ETag %s, want %s", i+1, out.ETag, sum)
+				}
+				done = append(done, obs.Part{PartNumber: i + 1, ETag: out.ETag})
+				all = append(all, p...)
+			}
+			lp, err := c.ListParts(&obs.ListPartsInput{Bucket: testBucket, Key: key, UploadId: init.UploadId}, amzDate())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(lp.Parts) != 3 || lp.Parts[1].Size != minPart+5 || lp.IsTruncated {
+				t.Fatalf("ListParts: %+v", lp)
+			}
+			cout, err := c.CompleteMultipartUpload(&obs.CompleteMultipartUploadInput{Bucket: testBucket, Key: key,
+				UploadId: init.UploadId, Parts: done}, amzDate())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := multipartETag(parts); cout.ETag != want {
+				t.Fatalf("complete ETag %s, want %s", cout.ETag, want)
+			}
+			meta, err := c.GetObjectMetadata(&obs.GetObjectMetadataInput{Bucket: testBucket, Key: key}, amzDate())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if meta.ContentLength != int64(len(all)) || meta.ETag != cout.ETag || meta.Metadata["color"] != "blue" ||
+				meta.ContentType != "application/x-test" || meta.StorageClass != obs.StorageClassWarm || meta.WebsiteRedirectLocation != "/other.html" {
+				t.Fatalf("HEAD: %+v", meta)
+			}
+			// The SDK strips the x-obs-/x-amz- prefix from ResponseHeaders.
+			if got := meta.ResponseHeaders["uploadid"]; len(got) != 1 || got[0] != init.UploadId {
+				t.Fatalf("HEAD uploadId = %v, want %s (headers %v)", got, init.UploadId, meta.ResponseHeaders)
+			}
+			get, err := c.GetObject(&obs.GetObjectInput{GetObjectMetadataInput: obs.GetObjectMetadataInput{Bucket: testBucket, Key: key}}, amzDate())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(get.Body)
+			get.Body.Close()
+			if !bytes.Equal(got, all) {
+				t.Fatal("GET returned different bytes")
+			}
+			sum, info, err := s.ObjectSHA256(testBucket, key)
+			want := sha256.Sum256(all)
+			if err != nil || sum != hex.EncodeToString(want[:]) || info.UploadID != init.UploadId || info.Metadata["color"] != "blue" {
+				t.Fatalf("ObjectSHA256: %s %+v %v", sum, info, err)
+			}
+			if len(s.OpenUploads(testBucket)) != 0 {
+				t.Fatal("upload still open after Complete")
+			}
+
+			// A wrong secret key is refused.
+			bad := sdkClient(t, s, mode, testAK, "wrong", "")
+			_, err = bad.GetObjectMetadata(&obs.GetObjectMetadataInput{Bucket: testBucket, Key: key}, amzDate())
+			if oe := obsErr(t, err); oe.StatusCode != http.StatusForbidden {
+				t.Fatalf("wrong secret: %+v", oe)
+			}
+			_, err = bad.InitiateMultipartUpload(in, amzDate())
+			if oe := obsErr(t, err); oe.StatusCode != http.StatusForbidden || oe.Code != "SignatureDoesNotMatch" {
+				t.Fatalf("wrong secret: %+v", oe)
+			}
+		})
+	}
+}
+
+// TestSDKSecurityToken: a temporary credential needs its token on every request.
+func TestSDKSecurityToken(t *testing.T) {
+	s := startServer(t, Config{Credentials: []Credential{{AccessKey: testAK, SecretKey: testSK, SecurityToken: "tok-123"}}})
+	for _, mode := range []sdkMode{sdkOBS, sdkV2, sdkV4} {
+		t.Run(string(mode), func(t *testing.T) {
+			in := &obs.InitiateMultipartUploadInput{}
+			in.Bucket, in.Key = testBucket, "k"
+			if _, err := sdkClient(t, s, mode, testAK, testSK, "tok-123").InitiateMultipartUpload(in, amzDate()); err != nil {
+				t.Fatalf("with token: %v", err)
+			}
+			for _, tok := range []string{"", "tok-999"} {
+				_, err := sdkClient(t, s, mode, testAK, testSK, tok).InitiateMultipartUpload(in, amzDate())
+				if oe := obsErr(t, err); oe.StatusCode != http.StatusForbidden || oe.Code != "InvalidSecurityToken" {
+					t.Fatalf("token %q: %+v", tok, oe)
+				}
+			}
+		})
+	}
+}

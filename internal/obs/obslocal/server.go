@@ -1,0 +1,504 @@
+// Package obslocal is a local OBS-compatible server: the test bed for the
+// provider's tests, the demo backend and a fault injector.
+//
+// It verifies signatures exactly (OBS, AWS V2 and SigV4 header form), enforces
+// OBS's limits and error codes for the object and multipart operations, keeps
+// data under a directory that survives restarts, and streams every body to
+// disk so memory stays constant whatever the object size.
+package obslocal
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Credential is an access key the server accepts. A non-empty SecurityToken
+// makes it a temporary credential: every request must then carry the token.
+type Credential struct{ AccessKey, SecretKey, SecurityToken string }
+
+// Config configures a Server.
+type Config struct {
+	Addr        string // default "127.0.0.1:0"
+	DataDir     string // "" → a temp dir removed by Close
+	Credentials []Credential
+	Buckets     []string // created at start if missing
+	// Domain is the virtual-host base domain, default "obs.local": Host
+	// "b.obs.local:PORT" addresses bucket b; any other host is path style.
+	Domain string
+	// Region, when set, must match the region of SigV4 credential scopes.
+	Region string
+	// MinPartSize is the smallest size of every part but the last, default
+	// 100 KiB (OBS 3.0); it may be raised (5 MiB for OBS 2.0), never lowered.
+	MinPartSize int64
+	Logf        func(format string, args ...any) // optional request log
+}
+
+const (
+	defaultMinPartSize = 100 * 1024
+	maxPartSize        = 5 << 30
+	maxPutSize         = 5 << 30
+	maxMetadataSize    = 8 * 1024
+	maxKeyLength       = 1024
+	adminPrefix        = "/__obslocal/"
+)
+
+// Server is a running local OBS server.
+type Server struct {
+	cfg     Config
+	st      *store
+	ln      net.Listener
+	hs      *http.Server
+	tempDir bool
+	offset  atomic.Int64
+	reqSeq  atomic.Uint64
+	faults  faultSet
+	stats   *counters
+	closeMu sync.Once
+	done    chan struct{}
+}
+
+// Start starts a server; it is listening when Start returns.
+func Start(cfg Config) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.Domain == "" {
+		cfg.Domain = "obs.local"
+	}
+	if cfg.MinPartSize < defaultMinPartSize {
+		cfg.MinPartSize = defaultMinPartSize
+	}
+	s := &Server{cfg: cfg, stats: newCounters(), done: make(chan struct{})}
+	if cfg.DataDir == "" {
+		d, err := os.MkdirTemp("", "obslocal-")
+		if err != nil {
+			return nil, err
+		}
+		s.cfg.DataDir, s.tempDir = d, true
+	}
+	st, err := openStore(s.cfg.DataDir)
+	if err != nil {
+		s.cleanup()
+		return nil, fmt.Errorf("obslocal: opening data dir: %w", err)
+	}
+	s.st = st
+	for _, b := range cfg.Buckets {
+		if !validBucketName(b) {
+			s.cleanup()
+			return nil, fmt.Errorf("obslocal: invalid bucket name %q", b)
+		}
+		if _, err := st.createBucket(b, s.now()); err != nil {
+			s.cleanup()
+			return nil, fmt.Errorf("obslocal: creating bucket %s: %w", b, err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		s.cleanup()
+		return nil, fmt.Errorf("obslocal: %w", err)
+	}
+	s.ln = ln
+	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	go func() { _ = s.hs.Serve(ln) }()
+	return s, nil
+}
+
+func (s *Server) cleanup() {
+	if s.tempDir {
+		_ = os.RemoveAll(s.cfg.DataDir)
+	}
+}
+
+// URL returns "http://127.0.0.1:PORT".
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Addr returns the listening address "127.0.0.1:PORT".
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// DataDir returns the directory holding the server's data.
+func (s *Server) DataDir() string { return s.cfg.DataDir }
+
+// Close stops the listener, closes active connections and removes a
+// temporary data directory.
+func (s *Server) Close() error {
+	var err error
+	s.closeMu.Do(func() {
+		close(s.done)
+		err = s.hs.Close()
+		s.cleanup()
+	})
+	return err
+}
+
+// Shutdown stops accepting connections and waits for active requests to
+// finish (or ctx to end), then closes like Close.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.hs.Shutdown(ctx)
+	if cerr := s.Close(); err == nil && !errors.Is(cerr, http.ErrServerClosed) {
+		err = cerr
+	}
+	return err
+}
+
+// SetClockOffset sets the server clock to now + d (for clock-skew tests).
+func (s *Server) SetClockOffset(d time.Duration) { s.offset.Store(int64(d)) }
+
+func (s *Server) now() time.Time { return time.Now().Add(time.Duration(s.offset.Load())).UTC() }
+
+// Inject adds a fault and returns its id.
+func (s *Server) Inject(f Fault) int { return s.faults.add(f) }
+
+// ClearFaults removes every fault.
+func (s *Server) ClearFaults() { s.faults.clear() }
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats { return s.stats.snapshot() }
+
+// ResetStats zeroes the counters.
+func (s *Server) ResetStats() { s.stats.reset() }
+
+// ExpireUpload removes an open upload as a lifecycle rule would: later calls
+// on it get 404 NoSuchUpload.
+func (s *Server) ExpireUpload(bucket, key, uploadID string) error {
+	if e := s.st.removeUpload(bucket, key, uploadID); e != nil {
+		return e
+	}
+	return nil
+}
+
+// UploadInfo describes an open multipart upload.
+type UploadInfo struct {
+	Bucket, Key, UploadID string
+	Initiated             time.Time
+	Parts                 int
+}
+
+// OpenUploads lists the open uploads of a bucket, by key then initiation.
+func (s *Server) OpenUploads(bucket string) []UploadInfo {
+	ups, e := s.st.listUploads(bucket)
+	if e != nil {
+		return nil
+	}
+	out := make([]UploadInfo, len(ups))
+	for i, u := range ups {
+		out[i] = UploadInfo{Bucket: u.Bucket, Key: u.Key, UploadID: u.ID, Initiated: u.Initiated, Parts: len(u.parts)}
+	}
+	return out
+}
+
+// ObjectInfo describes a stored object.
+type ObjectInfo struct {
+	Size     int64
+	ETag     string // quoted, as HEAD returns it
+	UploadID string // the multipart upload that assembled it, if any
+	Metadata map[string]string
+	Headers  http.Header // the headers HEAD returns in OBS signature mode
+}
+
+// ObjectSHA256 returns the hex SHA-256 of an object's stored bytes and its
+// info; the error wraps os.ErrNotExist when the bucket or object is missing.
+func (s *Server) ObjectSHA256(bucket, key string) (string, ObjectInfo, error) {
+	o, f, e := s.st.openObject(bucket, key)
+	if e != nil {
+		if e.Status == http.StatusNotFound {
+			return "", ObjectInfo{}, fmt.Errorf("obslocal: %s/%s: %w", bucket, key, os.ErrNotExist)
+		}
+		return "", ObjectInfo{}, e
+	}
+	defer f.Close()
+	sum, err := sha256File(f)
+	if err != nil {
+		return "", ObjectInfo{}, err
+	}
+	info := ObjectInfo{Size: o.Size, ETag: `"` + o.ETag + `"`, UploadID: o.UploadID, Metadata: map[string]string{}, Headers: http.Header{}}
+	for k, v := range o.Attrs {
+		if m, ok := strings.CutPrefix(k, "x-meta-"); ok {
+			info.Metadata[m] = v
+		}
+	}
+	objectHeaders(info.Headers, o, modeOBS)
+	return sum, info, nil
+}
+
+// PutObjectData writes an object out of band (no request, no counters).
+func (s *Server) PutObjectData(bucket, key string, data []byte) error {
+	path, size, sum, err := s.st.receive(strings.NewReader(string(data)), maxPutSize)
+	if err != nil {
+		return err
+	}
+	o := &objectState{Key: key, Size: size, ETag: hex.EncodeToString(sum), LastModified: s.now(), Attrs: map[string]string{}}
+	if err := s.st.putObject(bucket, o, path); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+			return fmt.Errorf("obslocal: bucket %s: %w", bucket, os.ErrNotExist)
+		}
+		return err
+	}
+	return nil
+}
+
+// DeleteObjectData deletes an object out of band; a missing object is not an error.
+func (s *Server) DeleteObjectData(bucket, key string) error {
+	if e := s.st.deleteObject(bucket, key); e != nil {
+		return fmt.Errorf("obslocal: bucket %s: %w", bucket, os.ErrNotExist)
+	}
+	return nil
+}
+
+// CreateBucket creates a bucket out of band; an existing bucket is fine.
+func (s *Server) CreateBucket(name string) error {
+	if !validBucketName(name) {
+		return fmt.Errorf("obslocal: invalid bucket name %q", name)
+	}
+	_, err := s.st.createBucket(name, s.now())
+	return err
+}
+
+func validBucketName(b string) bool {
+	if len(b) < 3 || len(b) > 63 {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	first, last := b[0], b[len(b)-1]
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+	return alnum(first) && alnum(last) && !strings.Contains(b, "..") && net.ParseIP(b) == nil
+}
+
+// route is where a request is addressed.
+type route struct {
+	bucket, key string
+	vhost       bool
+	op          Op
+	partNumber  int
+}
+
+func (s *Server) route(r *http.Request) route {
+	var rt route
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(host)
+	path := r.URL.Path
+	if b, ok := strings.CutSuffix(host, "."+s.cfg.Domain); ok && b != "" {
+		rt.vhost, rt.bucket = true, b
+		rt.key = strings.TrimPrefix(path, "/")
+	} else {
+		p := strings.TrimPrefix(path, "/")
+		rt.bucket, rt.key, _ = strings.Cut(p, "/")
+	}
+	q := r.URL.Query()
+	switch {
+	case rt.bucket == "":
+		rt.op = OpUnknown
+	case rt.key == "":
+		switch r.Method {
+		case http.MethodPut:
+			rt.op = OpCreateBucket
+		case http.MethodHead:
+			rt.op = OpHeadBucket
+		case http.MethodDelete:
+			rt.op = OpDeleteBucket
+		case http.MethodGet:
+			if q.Has("uploads") {
+				rt.op = OpListMultipartUploads
+			} else {
+				rt.op = OpUnknown
+			}
+		default:
+			rt.op = OpUnknown
+		}
+	default:
+		switch r.Method {
+		case http.MethodPut:
+			if q.Has("uploadId") || q.Has("partNumber") {
+				rt.op = OpUploadPart
+				rt.partNumber, _ = strconv.Atoi(q.Get("partNumber"))
+			} else {
+				rt.op = OpPutObject
+			}
+		case http.MethodPost:
+			switch {
+			case q.Has("uploads"):
+				rt.op = OpInitiateMultipartUpload
+			case q.Has("uploadId"):
+				rt.op = OpCompleteMultipartUpload
+			default:
+				rt.op = OpUnknown
+			}
+		case http.MethodGet:
+			if q.Has("uploadId") {
+				rt.op = OpListParts
+			} else {
+				rt.op = OpGetObject
+			}
+		case http.MethodHead:
+			rt.op = OpHeadObject
+		case http.MethodDelete:
+			if q.Has("uploadId") {
+				rt.op = OpAbortMultipartUpload
+			} else {
+				rt.op = OpDeleteObject
+			}
+		default:
+			rt.op = OpUnknown
+		}
+	}
+	// Sub-resources the server does not implement must not silently fall
+	// through to a plain object or bucket operation.
+	for k := range q {
+		lk := strings.ToLower(k)
+		if signedSubresources[lk] && lk != "uploads" && lk != "uploadid" && lk != "partnumber" && !strings.HasPrefix(lk, "response-") {
+			rt.op = OpUnknown
+		}
+	}
+	return rt
+}
+
+// statusWriter records the response status.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	seq := s.reqSeq.Add(1)
+	id := fmt.Sprintf("%016X%016X", uint64(start.UnixNano()), seq)
+	h := w.Header()
+	h.Set("Server", "OBS")
+	h.Set("x-obs-request-id", id)
+	idSum := md5.Sum([]byte(id))
+	h.Set("x-obs-id-2", hex.EncodeToString(idSum[:])+"obslocal")
+	h.Set("Date", s.now().Format(http.TimeFormat))
+
+	rt := s.route(r)
+	if rt.bucket == strings.Trim(adminPrefix, "/") && !rt.vhost {
+		s.serveAdmin(w, r)
+		return
+	}
+	oc := s.stats.op(rt.op)
+	oc.requests.Add(1)
+	r.Body = &countingReader{r: r.Body, n: &oc.bodyBytes}
+	sw := &statusWriter{ResponseWriter: w}
+	outcome := "ok"
+	defer func() {
+		if sw.status >= 400 || outcome != "ok" {
+			oc.errors.Add(1)
+		}
+		if s.cfg.Logf != nil {
+			s.cfg.Logf("obslocal: %s %s %s → %d %s (%s)", r.Method, r.URL.RequestURI(), rt.op, sw.status, outcome, time.Since(start).Round(time.Millisecond))
+		}
+	}()
+
+	auth, ae := s.authenticate(r, rt)
+	if ae != nil {
+		drain(r)
+		writeError(sw, r, ae)
+		return
+	}
+	if rt.op == OpUnknown {
+		drain(r)
+		writeError(sw, r, errf(http.StatusNotImplemented, "NotImplemented", "obslocal does not implement %s %s", r.Method, r.URL.RequestURI()))
+		return
+	}
+
+	if eff, ok := s.faults.match(rt.op, rt.partNumber); ok {
+		if eff.Latency > 0 {
+			t := time.NewTimer(eff.Latency)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				outcome = "client gone"
+				return
+			}
+		}
+		if eff.BytesPerSecond > 0 {
+			r.Body = &throttledReader{r: r.Body, bps: eff.BytesPerSecond, done: r.Context().Done()}
+		}
+		switch {
+		case eff.Status != 0:
+			drain(r)
+			code := eff.Code
+			if code == "" {
+				code = http.StatusText(eff.Status)
+			}
+			writeError(sw, r, errf(eff.Status, code, "Injected fault."))
+			outcome = "fault " + code
+			return
+		case eff.Reset:
+			_, _ = io_CopyN(r, eff.ResetAfterBytes)
+			resetConn(w)
+			outcome = "fault reset"
+			return
+		case eff.DropResponse:
+			dw := &discardWriter{h: http.Header{}}
+			s.handle(&statusWriter{ResponseWriter: dw}, r, rt, auth)
+			resetConn(w)
+			outcome = "fault drop-response"
+			return
+		}
+	}
+	s.handle(sw, r, rt, auth)
+}
+
+// drain reads and discards the remaining request body (bounded), so the
+// client sees the response instead of a broken pipe.
+func drain(r *http.Request) {
+	_, _ = io_CopyN(r, 64<<30)
+}
+
+// resetConn closes the client connection abruptly (RST) without a response.
+func resetConn(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+}
+
+type discardWriter struct {
+	h http.Header
+}
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) WriteHeader(int)             {}
