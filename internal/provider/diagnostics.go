@@ -1,0 +1,129 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obs"
+	"github.com/obsprovider/terraform-provider-obs/internal/upload"
+)
+
+// progressInterval is how often upload progress is logged at INFO.
+const progressInterval = 5 * time.Second
+
+// uploadErrorDetail explains a failed upload: the cause, what was kept, and
+// what to do next.
+func uploadErrorDetail(ctx context.Context, err error, record *upload.Record) string {
+	var b strings.Builder
+	switch {
+	case errors.Is(err, context.Canceled):
+		b.WriteString("The upload was interrupted.")
+	case errors.Is(err, context.DeadlineExceeded):
+		b.WriteString("The upload did not finish within the timeout (see the `timeouts` argument).")
+	case errors.Is(err, upload.ErrSourceChanged):
+		b.WriteString("The source file changed while it was being uploaded: " + err.Error() +
+			". Nothing was completed, so OBS holds no object mixing old and new bytes. Run plan and apply again once the file is no longer being written.")
+	default:
+		b.WriteString(describeOBSError(err))
+	}
+	if record != nil {
+		var sent int64
+		for _, p := range record.Parts {
+			sent += p.Size
+		}
+		fmt.Fprintf(&b, "\n\nProgress is kept: upload %s has %d part(s), %s of %s, in OBS. "+
+			"Run terraform apply again to resume; only the missing parts will be sent.",
+			record.UploadID, len(record.Parts), formatBytes(sent), formatBytes(record.Size))
+	}
+	tflog.Debug(ctx, "upload failed", map[string]any{"error": err.Error()})
+	return b.String()
+}
+
+// describeOBSError turns an error from the obs layer into advice.
+func describeOBSError(err error) string {
+	e, ok := obs.AsError(err)
+	if !ok {
+		return err.Error()
+	}
+	var hint string
+	switch e.Code {
+	case "SignatureDoesNotMatch":
+		hint = "The secret key does not match the access key. Check secret_key (HW_SECRET_KEY) and signature."
+	case "InvalidAccessKeyId":
+		hint = "OBS does not know this access key. Check access_key (HW_ACCESS_KEY), and security_token for temporary credentials."
+	case "RequestTimeTooSkewed":
+		hint = "This machine's clock differs from OBS's by more than 15 minutes. Synchronise the clock (NTP) and retry."
+	case "AccessDenied":
+		hint = "The credentials lack permission for this bucket or key (obs:object:PutObject and multipart permissions are needed)."
+	case "NoSuchBucket":
+		hint = "The bucket does not exist in this region/endpoint. Check bucket, region and endpoint."
+	case "InvalidAccessKey", "InvalidSecurityToken", "ExpiredToken":
+		hint = "The temporary credentials are invalid or expired. Refresh security_token (HW_SECURITY_TOKEN)."
+	case "EntityTooSmall":
+		hint = "A part was smaller than the bucket's minimum part size (5 MiB on OBS 2.0 buckets). Raise part_size."
+	case "SlowDown", "ServiceUnavailable", "InternalError":
+		hint = "OBS kept failing after retries. Run apply again later; the upload resumes. Raise max_retries or lower concurrency to be gentler."
+	}
+	if hint == "" && e.StatusCode == 0 && e.Err != nil {
+		hint = "The endpoint could not be reached. Check endpoint/region, network and proxy settings; apply again to resume."
+	}
+	if hint == "" {
+		return err.Error()
+	}
+	return err.Error() + "\n\n" + hint
+}
+
+// formatBytes renders a size in binary units: "3.3 GiB".
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// progressLogger logs upload progress at INFO about every 5 seconds, and
+// when the last part completes.
+func progressLogger(ctx context.Context, bucket, key string) func(upload.Progress) {
+	var last time.Time
+	return func(p upload.Progress) {
+		done := p.PartsDone == p.PartsTotal
+		if !done && time.Since(last) < progressInterval {
+			return
+		}
+		last = time.Now()
+		pct := 100.0
+		if p.BytesTotal > 0 {
+			pct = float64(p.BytesDone) * 100 / float64(p.BytesTotal)
+		}
+		tflog.Info(ctx, fmt.Sprintf("uploading %s/%s: %.1f%% (%s of %s), %.1f MB/s, ETA %s", bucket, key, pct,
+			formatBytes(p.BytesDone), formatBytes(p.BytesTotal), p.BytesPerSecond/1e6, p.ETA.Round(time.Second)),
+			map[string]any{"parts_done": p.PartsDone, "parts_total": p.PartsTotal})
+	}
+}
+
+// engineLogger adapts tflog to the engine's Logger, under the subsystem
+// "upload".
+type engineLogger struct{ ctx context.Context }
+
+func fields(kv []any) map[string]any {
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[fmt.Sprint(kv[i])] = kv[i+1]
+	}
+	return m
+}
+
+func (l engineLogger) Info(msg string, kv ...any)  { tflog.Info(l.ctx, msg, fields(kv)) }
+func (l engineLogger) Warn(msg string, kv ...any)  { tflog.Warn(l.ctx, msg, fields(kv)) }
+func (l engineLogger) Debug(msg string, kv ...any) { tflog.Debug(l.ctx, msg, fields(kv)) }

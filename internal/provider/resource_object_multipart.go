@@ -1,0 +1,582 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obs"
+	"github.com/obsprovider/terraform-provider-obs/internal/upload"
+)
+
+var (
+	_ resource.Resource                     = (*objectMultipartResource)(nil)
+	_ resource.ResourceWithConfigure        = (*objectMultipartResource)(nil)
+	_ resource.ResourceWithModifyPlan       = (*objectMultipartResource)(nil)
+	_ resource.ResourceWithImportState      = (*objectMultipartResource)(nil)
+	_ resource.ResourceWithConfigValidators = (*objectMultipartResource)(nil)
+)
+
+// readTimeout bounds Read, which has no user-set timeout.
+const readTimeout = 5 * time.Minute
+
+type objectMultipartResource struct {
+	data *providerData
+}
+
+func newObjectMultipartResource() resource.Resource { return &objectMultipartResource{} }
+
+func (r *objectMultipartResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_object_multipart"
+}
+
+func (r *objectMultipartResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = objectMultipartSchemaV0(ctx)
+}
+
+func (r *objectMultipartResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.RequiredTogether(path.MatchRoot("object_lock_mode"), path.MatchRoot("object_lock_retain_until_date")),
+	}
+}
+
+func (r *objectMultipartResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	data, ok := req.ProviderData.(*providerData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T; this is a bug in the provider", req.ProviderData))
+		return
+	}
+	r.data = data
+}
+
+// ModifyPlan hashes the source so the plan shows whether content changed,
+// and decides whether the object must be uploaded again.
+func (r *objectMultipartResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		// Destroy: the stored private state (with any open upload) passes
+		// to Delete unchanged, so Delete can abort the upload.
+		return
+	}
+	var plan, config objectMultipartModelV0
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var state *objectMultipartModelV0
+	if !req.State.Raw.IsNull() {
+		state = new(objectMultipartModelV0)
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	}
+
+	if !plan.Bucket.IsUnknown() && !plan.Key.IsUnknown() {
+		plan.ID = types.StringValue(objectID(plan.Bucket.ValueString(), plan.Key.ValueString()))
+	}
+	if config.ContentType.IsNull() && !plan.Key.IsUnknown() {
+		plan.ContentType = types.StringValue(defaultContentType(plan.Key.ValueString()))
+	}
+	r.checkSignatureSupport(plan, &resp.Diagnostics)
+
+	if plan.Source.IsUnknown() || plan.PartSize.IsUnknown() {
+		plan.Size, plan.SourceSHA256 = types.Int64Unknown(), types.StringUnknown()
+		plan.setUploadUnknown()
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+
+	known, diags := getPrivate[sourceRecord](ctx, req.Private, privateSource)
+	resp.Diagnostics.Append(diags...)
+	src, hashed, err := resolveSource(ctx, plan.Source.ValueString(), known)
+	if err != nil {
+		addSourceError(&resp.Diagnostics, err)
+		return
+	}
+	if hashed {
+		tflog.Debug(ctx, "hashed source file", map[string]any{"source": plan.Source.ValueString(), "bytes": src.Fingerprint.Size})
+		resp.Diagnostics.Append(setPrivate(ctx, resp.Private, privateSource, src)...)
+	}
+	plan.Size = types.Int64Value(src.Fingerprint.Size)
+	plan.SourceSHA256 = types.StringValue(src.SHA256)
+
+	layout, err := upload.PlanParts(src.Fingerprint.Size, plan.PartSize.ValueInt64())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("part_size"), "Cannot split the source into parts", err.Error())
+		return
+	}
+	if state == nil || needsUpload(*state, plan) {
+		plan.setUploadUnknown()
+		plan.PartCount = types.Int64Value(int64(partCount(layout)))
+		plan.EffectivePartSize = types.Int64Value(layout.PartSize)
+		if layout.Grown {
+			resp.Diagnostics.AddAttributeWarning(path.Root("part_size"), "Part size grown",
+				fmt.Sprintf("A %s file needs more than %d parts of %s; parts of %s will be used instead.",
+					formatBytes(layout.Size), upload.MaxParts, formatBytes(plan.PartSize.ValueInt64()), formatBytes(layout.PartSize)))
+		}
+	} else {
+		plan.ETag, plan.VersionID = state.ETag, state.VersionID
+		plan.PartCount, plan.EffectivePartSize = state.PartCount, state.EffectivePartSize
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// checkSignatureSupport rejects at plan time what the S3-compatible modes
+// cannot send, instead of silently dropping it.
+func (r *objectMultipartResource) checkSignatureSupport(plan objectMultipartModelV0, diags *diag.Diagnostics) {
+	if r.data == nil || r.data.signature == obs.SignatureOBS {
+		return
+	}
+	if plan.Expires.ValueInt64() > 0 {
+		diags.AddAttributeError(path.Root("expires"), "expires needs the OBS signature",
+			fmt.Sprintf("x-obs-expires is an OBS-only header with no S3 equivalent, and the provider signs with %q. "+
+				"Use signature = \"obs\", or set an expiry with a bucket lifecycle rule.", r.data.signature))
+	}
+}
+
+// needsUpload reports whether the object must be sent (again) to match plan.
+func needsUpload(state, plan objectMultipartModelV0) bool {
+	return state.ETag.IsNull() || state.ETag.ValueString() == "" ||
+		!state.SourceSHA256.Equal(plan.SourceSHA256) || !state.Size.Equal(plan.Size) ||
+		objectOptionsChanged(state, plan)
+}
+
+func (m *objectMultipartModelV0) setUploadUnknown() {
+	m.ETag, m.VersionID = types.StringUnknown(), types.StringUnknown()
+	m.PartCount, m.EffectivePartSize = types.Int64Unknown(), types.Int64Unknown()
+}
+
+// setUploadNull is the state of an object whose upload has not completed.
+func (m *objectMultipartModelV0) setUploadNull() {
+	m.ETag, m.VersionID = types.StringNull(), types.StringNull()
+	m.PartCount, m.EffectivePartSize = types.Int64Null(), types.Int64Null()
+}
+
+func partCount(l upload.Layout) int {
+	if l.SinglePut {
+		return 0
+	}
+	return l.Parts
+}
+
+func (r *objectMultipartResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan objectMultipartModelV0
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	// Create gets no private state (the plan's is discarded), so the open
+	// upload of an earlier failed or killed run is found by discovery.
+	r.apply(ctx, plan, nil, nil, &resp.State, resp.Private, &resp.Diagnostics)
+}
+
+func (r *objectMultipartResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state objectMultipartModelV0
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !needsUpload(state, plan) {
+		// Only transfer settings or timeouts changed.
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	recorded, diags := getPrivate[uploadRecord](ctx, req.Private, privateUpload)
+	resp.Diagnostics.Append(diags...)
+	r.apply(ctx, plan, &state, recorded, &resp.State, resp.Private, &resp.Diagnostics)
+}
+
+// stateSetter is the response state of Create and Update.
+type stateSetter interface {
+	Set(ctx context.Context, v any) diag.Diagnostics
+}
+
+// apply uploads the planned object, resuming a recorded or discovered upload.
+// On failure it saves prior (Update) or partial (Create) state plus the open
+// upload in private state, and returns an error that says the next apply
+// resumes.
+func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipartModelV0, prior *objectMultipartModelV0,
+	recorded *uploadRecord, st stateSetter, priv privateSetter, diags *diag.Diagnostics) {
+	if r.data == nil {
+		diags.AddError("Provider not configured", "The obs provider was not configured; this is a bug in the provider.")
+		return
+	}
+	bucket, key := plan.Bucket.ValueString(), plan.Key.ValueString()
+	summary := fmt.Sprintf("Uploading OBS object %s/%s", bucket, key)
+
+	src, _, err := resolveSource(ctx, plan.Source.ValueString(), nil)
+	if err != nil {
+		addSourceError(diags, err)
+		return
+	}
+	if src.SHA256 != plan.SourceSHA256.ValueString() {
+		diags.AddAttributeError(path.Root("source"), summary,
+			fmt.Sprintf("The source file %q changed after the plan was made (its SHA-256 is now %s, the plan has %s). "+
+				"Nothing was uploaded; run plan and apply again.", plan.Source.ValueString(), src.SHA256, plan.SourceSHA256.ValueString()))
+		return
+	}
+	opts, d := plan.objectOptions(ctx)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	in := upload.Input{
+		Bucket:      bucket,
+		Key:         key,
+		Path:        plan.Source.ValueString(),
+		Expected:    &src.Fingerprint,
+		PartSize:    plan.PartSize.ValueInt64(),
+		Concurrency: int(plan.Concurrency.ValueInt64()),
+		Options:     opts,
+		Discover:    true,
+		Budget:      r.data.budget,
+		OnProgress:  progressLogger(ctx, bucket, key),
+		Logger:      engineLogger{ctx: ctx},
+	}
+	if recorded != nil && recorded.Bucket == bucket && recorded.Key == key {
+		if rec, err := recorded.decode(); err == nil {
+			in.Record = rec
+		} else {
+			tflog.Warn(ctx, "ignoring an unreadable upload record in private state", map[string]any{"error": err.Error()})
+		}
+	}
+
+	out, record, err := upload.Upload(ctx, r.data.client, in)
+	for _, n := range out.Notices {
+		diags.AddWarning(summary, n)
+	}
+	if out.Abandoned != "" {
+		if aerr := upload.Abort(ctx, r.data.client, bucket, key, out.Abandoned); aerr != nil && !obs.IsNoSuchUpload(aerr) {
+			diags.AddWarning(summary, fmt.Sprintf("Could not abort the superseded upload %s: %s. "+
+				"A bucket lifecycle rule for incomplete multipart uploads will remove it.", out.Abandoned, aerr))
+		}
+	}
+	if err != nil {
+		r.saveFailure(ctx, plan, prior, record, st, priv, diags)
+		diags.AddError(summary, uploadErrorDetail(ctx, err, record))
+		return
+	}
+
+	plan.ETag = types.StringValue(out.ETag)
+	plan.VersionID = types.StringValue(out.VersionID)
+	plan.PartCount = types.Int64Value(int64(partCount(out.Layout)))
+	plan.EffectivePartSize = types.Int64Value(out.Layout.PartSize)
+	diags.Append(st.Set(ctx, &plan)...)
+	diags.Append(setPrivate(ctx, priv, privateSource, src)...)
+	diags.Append(setPrivate(ctx, priv, privateUpload, nil)...)
+	diags.Append(setPrivate(ctx, priv, privateObject, r.objectIdentity(ctx, plan, out))...)
+	tflog.Info(ctx, "uploaded OBS object", map[string]any{
+		"bucket": bucket, "key": key, "bytes_sent": out.BytesSent, "parts_sent": out.PartsSent,
+		"parts_reused": out.PartsReused, "resumed": out.Resumed || out.Discovered,
+	})
+}
+
+// saveFailure records progress after a failed upload: for Update the prior
+// state stays (the old object is still there); for Create the planned state
+// without upload results is saved (Terraform marks it tainted), but only if
+// an upload is open to resume.
+func (r *objectMultipartResource) saveFailure(ctx context.Context, plan objectMultipartModelV0, prior *objectMultipartModelV0,
+	record *upload.Record, st stateSetter, priv privateSetter, diags *diag.Diagnostics) {
+	bucket, key := plan.Bucket.ValueString(), plan.Key.ValueString()
+	switch {
+	case prior != nil:
+		diags.Append(st.Set(ctx, prior)...)
+	case record != nil:
+		plan.setUploadNull()
+		diags.Append(st.Set(ctx, &plan)...)
+	default:
+		return
+	}
+	if record == nil {
+		diags.Append(setPrivate(ctx, priv, privateUpload, nil)...)
+		return
+	}
+	enc, err := encodeUpload(bucket, key, record)
+	if err != nil {
+		tflog.Warn(ctx, "cannot record upload progress", map[string]any{"error": err.Error()})
+		return
+	}
+	diags.Append(setPrivate(ctx, priv, privateUpload, enc)...)
+}
+
+// objectIdentity HEADs the new object so Delete can later tell it from an
+// object written to the same key since.
+func (r *objectMultipartResource) objectIdentity(ctx context.Context, plan objectMultipartModelV0, out upload.Output) *objectRecord {
+	rec := &objectRecord{ETag: out.ETag, VersionID: out.VersionID, UploadID: out.UploadID}
+	info, err := r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: plan.Bucket.ValueString(), Key: plan.Key.ValueString(), SSEC: plan.sseC()})
+	if err == nil && info.ETag == out.ETag {
+		rec.LastModified = info.LastModified.Unix()
+	}
+	return rec
+}
+
+func (r *objectMultipartResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state objectMultipartModelV0
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || r.data == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	bucket, key := state.Bucket.ValueString(), state.Key.ValueString()
+	imported := state.Source.IsNull()
+
+	pending, diags := getPrivate[uploadRecord](ctx, req.Private, privateUpload)
+	resp.Diagnostics.Append(diags...)
+	uploadOpen := r.reportPendingUpload(ctx, bucket, key, pending, resp)
+
+	info, err := r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key, SSEC: state.sseC()})
+	if obs.IsNotFound(err) {
+		if uploadOpen {
+			// A failed create: keep it, so the next apply resumes and a
+			// destroy aborts the open upload.
+			return
+		}
+		resp.Diagnostics.AddWarning(fmt.Sprintf("OBS object %s/%s not found", bucket, key),
+			"The object no longer exists in OBS (deleted outside Terraform?); it is removed from state and the next apply uploads it again.")
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Reading OBS object %s/%s", bucket, key), describeOBSError(err))
+		return
+	}
+
+	remoteSHA := info.Metadata[metaSHA256]
+	switch {
+	case imported:
+		r.fillImported(ctx, &state, info, &resp.Diagnostics)
+	case state.ETag.IsNull():
+		// Upload never completed: whatever is at the key is not ours.
+	case info.ETag != state.ETag.ValueString() || info.Size != state.Size.ValueInt64() || remoteSHA != state.SourceSHA256.ValueString():
+		tflog.Warn(ctx, "OBS object changed outside Terraform; the next apply uploads it again",
+			map[string]any{"bucket": bucket, "key": key, "etag": info.ETag, "size": info.Size})
+		state.ETag = types.StringValue(info.ETag)
+		state.VersionID = types.StringValue(info.VersionID)
+		state.Size = types.Int64Value(info.Size)
+		state.SourceSHA256 = types.StringValue(remoteSHA)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// reportPendingUpload warns about an open upload recorded by a failed apply,
+// with its real progress from the server, and forgets it if it is gone. It
+// reports whether the upload is still open.
+func (r *objectMultipartResource) reportPendingUpload(ctx context.Context, bucket, key string, pending *uploadRecord, resp *resource.ReadResponse) bool {
+	if pending == nil || pending.Bucket != bucket || pending.Key != key {
+		return false
+	}
+	parts, err := r.data.client.ListParts(ctx, obs.ListPartsInput{Bucket: bucket, Key: key, UploadID: pending.UploadID})
+	if obs.IsNoSuchUpload(err) {
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Upload of OBS object %s/%s cannot be resumed", bucket, key),
+			fmt.Sprintf("The upload %s left by an earlier apply no longer exists (aborted, or removed by a lifecycle rule). The next apply starts a new upload.", pending.UploadID))
+		resp.Diagnostics.Append(setPrivate(ctx, resp.Private, privateUpload, nil)...)
+		return false
+	}
+	if err != nil {
+		tflog.Warn(ctx, "cannot list the parts of a recorded upload", map[string]any{"upload_id": pending.UploadID, "error": err.Error()})
+		return true
+	}
+	layout, lerr := upload.PlanParts(pending.Size, pending.PartSize)
+	if lerr != nil {
+		return true
+	}
+	var have int64
+	for _, p := range parts {
+		have += p.Size
+	}
+	resp.Diagnostics.AddWarning(fmt.Sprintf("Resuming upload of OBS object %s/%s", bucket, key),
+		fmt.Sprintf("Resuming upload %s: %d of %d parts already uploaded, %s left. The next apply sends only the missing parts.",
+			pending.UploadID, len(parts), layout.Parts, formatBytes(max(pending.Size-have, 0))))
+	return true
+}
+
+// fillImported sets state from the object after an import.
+func (r *objectMultipartResource) fillImported(ctx context.Context, state *objectMultipartModelV0, info obs.ObjectInfo, diags *diag.Diagnostics) {
+	state.ID = types.StringValue(objectID(state.Bucket.ValueString(), state.Key.ValueString()))
+	if src, ok := sourceFromMetadata(info.Metadata); ok {
+		state.Source = types.StringValue(src)
+	}
+	state.Size = types.Int64Value(info.Size)
+	state.SourceSHA256 = types.StringValue(info.Metadata[metaSHA256])
+	state.ETag = types.StringValue(info.ETag)
+	state.VersionID = types.StringValue(info.VersionID)
+	state.PartSize = types.Int64Value(upload.DefaultPartSize)
+	state.Concurrency = types.Int64Value(defaultConcurrency)
+	state.ContentType = types.StringValue(info.ContentType)
+	state.ContentEncoding = optionalString(info.ContentEncoding)
+	state.StorageClass = optionalString(info.StorageClass)
+	state.WebsiteRedirectLocation = optionalString(info.WebsiteRedirectLocation)
+	if md := userMetadata(info.Metadata); len(md) > 0 {
+		m, d := types.MapValue(types.StringType, md)
+		diags.Append(d...)
+		state.Metadata = m
+	} else {
+		state.Metadata = types.MapNull(types.StringType)
+	}
+	n := multipartETagParts(info.ETag)
+	state.PartCount = types.Int64Value(int64(n))
+	effective := int64(upload.DefaultPartSize)
+	if n > 0 {
+		if l, err := upload.PlanParts(info.Size, upload.DefaultPartSize); err != nil || l.Parts != n {
+			effective = (info.Size + int64(n) - 1) / int64(n)
+		}
+	}
+	state.EffectivePartSize = types.Int64Value(effective)
+	if info.SSE == "kms" {
+		state.ServerSideEncryption = types.StringValue("kms")
+	}
+	tflog.Debug(ctx, "imported OBS object", map[string]any{"bucket": state.Bucket.ValueString(), "key": state.Key.ValueString()})
+}
+
+func optionalString(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+// multipartETagParts returns N of a multipart ETag "md5-N", or 0.
+func multipartETagParts(etag string) int {
+	i := strings.LastIndexByte(etag, '-')
+	if i < 0 {
+		return 0
+	}
+	var n int
+	if _, err := fmt.Sscanf(etag[i+1:], "%d", &n); err != nil {
+		return 0
+	}
+	return n
+}
+
+func (r *objectMultipartResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state objectMultipartModelV0
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || r.data == nil {
+		return
+	}
+	timeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
+	resp.Diagnostics.Append(diags...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	bucket, key := state.Bucket.ValueString(), state.Key.ValueString()
+	summary := fmt.Sprintf("Deleting OBS object %s/%s", bucket, key)
+	fail := func(detail string) {
+		// Keep the old object in state exactly as stored (see the private
+		// state design notes, F5).
+		resp.State.RemoveResource(ctx)
+		resp.Diagnostics.AddError(summary, detail)
+	}
+
+	// Abort the open upload a failed apply recorded. Delete only sees it on
+	// a real destroy or a config-forced replacement; during a tainted
+	// replacement it is not passed here, and the Create that follows adopts
+	// the upload instead.
+	pending, diags := getPrivate[uploadRecord](ctx, req.Private, privateUpload)
+	resp.Diagnostics.Append(diags...)
+	if pending != nil && pending.Bucket == bucket && pending.Key == key {
+		if err := upload.Abort(ctx, r.data.client, bucket, key, pending.UploadID); err != nil && !obs.IsNoSuchUpload(err) {
+			fail(fmt.Sprintf("Aborting the open upload %s: %s", pending.UploadID, describeOBSError(err)))
+			return
+		}
+	}
+
+	if state.ETag.IsNull() || state.ETag.ValueString() == "" {
+		return // no upload of ours ever completed at this key
+	}
+	info, err := r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key, SSEC: state.sseC()})
+	if obs.IsNotFound(err) {
+		return
+	}
+	if err != nil {
+		fail(describeOBSError(err))
+		return
+	}
+	written, diags := getPrivate[objectRecord](ctx, req.Private, privateObject)
+	resp.Diagnostics.Append(diags...)
+	if !sameObject(info, state, written) {
+		resp.Diagnostics.AddWarning(summary+": kept",
+			"The object at this key is no longer the one this resource uploaded (a create_before_destroy replacement or "+
+				"another writer replaced it), so it was not deleted.")
+		return
+	}
+	if err := r.data.client.DeleteObject(ctx, bucket, key); err != nil {
+		fail(describeOBSError(err))
+	}
+}
+
+// sameObject reports whether the object found at the key is the one state
+// and the private object record describe.
+func sameObject(info obs.ObjectInfo, state objectMultipartModelV0, written *objectRecord) bool {
+	if info.ETag != state.ETag.ValueString() {
+		return false
+	}
+	if v := state.VersionID.ValueString(); v != "" && info.VersionID != "" && v != info.VersionID {
+		return false
+	}
+	if written == nil {
+		return true
+	}
+	if written.UploadID != "" || info.UploadID != "" {
+		return written.UploadID == info.UploadID
+	}
+	return written.LastModified == 0 || written.LastModified == info.LastModified.Unix()
+}
+
+func (r *objectMultipartResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	bucket, key, ok := parseImportID(req.ID)
+	if !ok {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("Expected bucket/key or obs://bucket/key (e.g. my-bucket/images/disk.qcow2), got %q.", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("bucket"), bucket)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("key"), key)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), objectID(bucket, key))...)
+}
+
+// parseImportID accepts "bucket/key" and "obs://bucket/key".
+func parseImportID(id string) (bucket, key string, ok bool) {
+	id = strings.TrimPrefix(id, "obs://")
+	bucket, key, ok = strings.Cut(id, "/")
+	if !ok || !bucketNameRegexp.MatchString(bucket) || key == "" || len(key) > 1024 {
+		return "", "", false
+	}
+	return bucket, key, true
+}
+
+// addSourceError reports a problem with the source file on `source`.
+func addSourceError(diags *diag.Diagnostics, err error) {
+	var se *sourceError
+	if errors.As(err, &se) {
+		diags.AddAttributeError(path.Root("source"), "Cannot read the source file", err.Error())
+		return
+	}
+	diags.AddAttributeError(path.Root("source"), "Hashing the source file", err.Error())
+}

@@ -1,0 +1,185 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/upload"
+)
+
+// timestampDoubt is how close a file's mtime or ctime may come to the moment
+// hashing started before the hash is no longer trusted for that fingerprint:
+// a write within the same timestamp tick would leave the fingerprint
+// unchanged. It covers coarse file systems (FAT: 2 s).
+const timestampDoubt = 2 * time.Second
+
+// hashedBytes counts bytes read to hash sources. Tests assert on it to prove
+// that an unchanged file is not read again.
+var hashedBytes atomic.Int64
+
+// sourceRecord ties a file's fingerprint to the SHA-256 of its content.
+type sourceRecord struct {
+	Fingerprint upload.Fingerprint `json:"fp"`
+	SHA256      string             `json:"sha256"`
+	// HashedAt is when hashing started (Unix nanoseconds).
+	HashedAt int64 `json:"hashed_at"`
+}
+
+// trustedFor reports whether the record's hash is still the content of a
+// file whose fingerprint is now fp.
+func (r *sourceRecord) trustedFor(fp upload.Fingerprint) bool {
+	if r == nil || r.SHA256 == "" || r.Fingerprint != fp {
+		return false
+	}
+	latest := max(fp.ModTimeNs, fp.ChangeTimeNs)
+	return latest < r.HashedAt-int64(timestampDoubt)
+}
+
+// sourceError is a problem with the `source` file, reported on `source`.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+// statSource checks that path is a readable regular file and returns its
+// fingerprint.
+func statSource(path string) (upload.Fingerprint, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return upload.Fingerprint{}, &sourceError{fmt.Errorf("source file %q does not exist", path)}
+	case err != nil:
+		return upload.Fingerprint{}, &sourceError{fmt.Errorf("cannot read source file %q: %w", path, err)}
+	case fi.IsDir():
+		return upload.Fingerprint{}, &sourceError{fmt.Errorf("source %q is a directory; it must be a file", path)}
+	case !fi.Mode().IsRegular():
+		return upload.Fingerprint{}, &sourceError{fmt.Errorf("source %q is not a regular file", path)}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return upload.Fingerprint{}, &sourceError{fmt.Errorf("cannot read source file %q: %w", path, err)}
+	}
+	_ = f.Close()
+	fp, err := upload.StatFingerprint(path)
+	if err != nil {
+		return upload.Fingerprint{}, &sourceError{err}
+	}
+	return fp, nil
+}
+
+// resolveSource returns the SHA-256 record of the file at path, reading the
+// file only when neither the given record (from private state) nor the
+// user's hash cache is trusted for its current fingerprint.
+func resolveSource(ctx context.Context, path string, known *sourceRecord) (sourceRecord, bool, error) {
+	fp, err := statSource(path)
+	if err != nil {
+		return sourceRecord{}, false, err
+	}
+	if known.trustedFor(fp) {
+		return *known, false, nil
+	}
+	if cached := readHashCache(path, fp); cached.trustedFor(fp) {
+		return *cached, false, nil
+	}
+	rec, err := hashSource(ctx, path)
+	if err != nil {
+		return sourceRecord{}, true, err
+	}
+	writeHashCache(path, rec)
+	return rec, true, nil
+}
+
+// hashSource reads the whole file once and returns its SHA-256 record. It
+// fails if the file changes while it is read.
+func hashSource(ctx context.Context, path string) (sourceRecord, error) {
+	before, err := statSource(path)
+	if err != nil {
+		return sourceRecord{}, err
+	}
+	start := time.Now()
+	f, err := os.Open(path)
+	if err != nil {
+		return sourceRecord{}, &sourceError{fmt.Errorf("cannot read source file %q: %w", path, err)}
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, 1<<20)
+	for {
+		if err := ctx.Err(); err != nil {
+			return sourceRecord{}, err
+		}
+		n, rerr := f.Read(buf)
+		h.Write(buf[:n])
+		hashedBytes.Add(int64(n))
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return sourceRecord{}, &sourceError{fmt.Errorf("reading source file %q: %w", path, rerr)}
+		}
+	}
+	after, err := upload.StatFingerprint(path)
+	if err != nil || after != before {
+		return sourceRecord{}, &sourceError{fmt.Errorf("source file %q changed while it was being hashed; try again once it is no longer being written", path)}
+	}
+	return sourceRecord{Fingerprint: before, SHA256: hex.EncodeToString(h.Sum(nil)), HashedAt: start.UnixNano()}, nil
+}
+
+// The hash cache lets the apply-time re-plan (a new provider process, with no
+// private state for a create) reuse the hash the plan just computed. It lives
+// in the user's cache directory, one small file per (path, fingerprint).
+func hashCachePath(path string, fp upload.Fingerprint) string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%d\x00%d\x00%d", abs, fp.Size, fp.ModTimeNs, fp.ChangeTimeNs, fp.Inode, fp.Device))
+	return filepath.Join(dir, "terraform-provider-obs", "sha256", hex.EncodeToString(sum[:16])+".json")
+}
+
+func readHashCache(path string, fp upload.Fingerprint) *sourceRecord {
+	p := hashCachePath(path, fp)
+	if p == "" {
+		return nil
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil
+	}
+	var r sourceRecord
+	if json.Unmarshal(b, &r) != nil {
+		return nil
+	}
+	return &r
+}
+
+// writeHashCache stores a record; failures only cost a re-hash later.
+func writeHashCache(path string, r sourceRecord) {
+	p := hashCachePath(path, r.Fingerprint)
+	if p == "" || os.MkdirAll(filepath.Dir(p), 0o700) != nil {
+		return
+	}
+	b, _ := json.Marshal(r)
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(b)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), p) != nil {
+		_ = os.Remove(tmp.Name())
+	}
+}
