@@ -24,7 +24,9 @@ func utf8LengthAtMost(n int) validator.String { return byteLengthValidator{max: 
 func (v byteLengthValidator) Description(context.Context) string {
 	return fmt.Sprintf("at most %d bytes", v.max)
 }
-func (v byteLengthValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v byteLengthValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
 func (v byteLengthValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
