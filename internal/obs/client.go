@@ -389,7 +389,7 @@ func (c *client) ListParts(ctx context.Context, in ListPartsInput) ([]Part, erro
 				Number:       p.PartNumber,
 				Size:         p.Size,
 				ETag:         unquoteETag(p.ETag),
-				LastModified: p.LastModified,
+				LastModified: p.LastModified.UTC(),
 			})
 			last = max(last, p.PartNumber)
 		}
@@ -451,7 +451,7 @@ func (c *client) ListUploads(ctx context.Context, bucket, key string) ([]Upload,
 		for _, u := range page.Uploads {
 			switch {
 			case u.Key == key:
-				uploads = append(uploads, Upload{Key: u.Key, UploadID: u.UploadId, Initiated: u.Initiated})
+				uploads = append(uploads, Upload{Key: u.Key, UploadID: u.UploadId, Initiated: u.Initiated.UTC()})
 			case u.Key > key:
 				pastKey = true
 			}
@@ -567,7 +567,7 @@ func objectInfo(out *sdk.GetObjectMetadataOutput) ObjectInfo {
 		ContentType:             out.ContentType,
 		ContentEncoding:         out.ContentEncoding,
 		StorageClass:            string(out.StorageClass),
-		LastModified:            out.LastModified,
+		LastModified:            out.LastModified.UTC(),
 		SSE:                     sseName(out.SseHeader),
 		WebsiteRedirectLocation: out.WebsiteRedirectLocation,
 	}
