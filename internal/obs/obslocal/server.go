@@ -476,7 +476,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // drain reads and discards the remaining request body (bounded), so the
 // client sees the response instead of a broken pipe.
 func drain(r *http.Request) {
-	_, _ = io_CopyN(r, 64<<30)
+	if r.ContentLength > maxPutSize {
+		return // refused for its size: do not read it (the connection is closed)
+	}
+	_, _ = io_CopyN(r, maxPutSize)
 }
 
 // resetConn closes the client connection abruptly (RST) without a response.
