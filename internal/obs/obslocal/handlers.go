@@ -53,9 +53,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rt route, auth a
 	case OpInitiateMultipartUpload:
 		e = s.initiate(w, r, rt, auth)
 	case OpUploadPart:
-		s.stats.partStarted()
 		e = s.uploadPart(w, r, rt, auth)
-		s.stats.partDone()
 	case OpListParts:
 		e = s.listParts(w, r, rt)
 	case OpListMultipartUploads:

@@ -409,6 +409,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	oc := s.stats.op(rt.op)
 	oc.requests.Add(1)
+	if rt.op == OpUploadPart {
+		s.stats.partStarted()
+		defer s.stats.partDone()
+	}
 	r.Body = &countingReader{r: r.Body, n: &oc.bodyBytes}
 	sw := &statusWriter{ResponseWriter: w}
 	outcome := "ok"
