@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -65,9 +66,9 @@ func TestListPartsPages(t *testing.T) {
 // A server that claims more pages but makes no progress must not loop us
 // forever.
 func TestListPartsNoProgress(t *testing.T) {
-	requests := 0
+	var requests atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests++
+		requests.Add(1)
 		_, _ = io.WriteString(w, `<ListPartsResult><IsTruncated>true</IsTruncated><NextPartNumberMarker>0</NextPartNumberMarker></ListPartsResult>`)
 	}))
 	defer srv.Close()
@@ -75,8 +76,8 @@ func TestListPartsNoProgress(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "without progress") {
 		t.Fatalf("err = %v, want a no-progress error", err)
 	}
-	if requests != 1 {
-		t.Errorf("requests = %d, want 1", requests)
+	if n := requests.Load(); n != 1 {
+		t.Errorf("requests = %d, want 1", n)
 	}
 }
 
@@ -91,8 +92,11 @@ func TestListUploadsFiltersAndPages(t *testing.T) {
 		{{testKey, "u-c", t0}, {testKey + ".bak", "u-d", t0}},
 		{{testKey + ".bak", "u-e", t0}},
 	}
+	var mu sync.Mutex
 	var got []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
 		q := r.URL.Query()
 		if !q.Has("uploads") || q.Get("prefix") != testKey || r.URL.Path != "/"+testBucket {
 			t.Errorf("unexpected request %s", r.URL)
@@ -100,7 +104,9 @@ func TestListUploadsFiltersAndPages(t *testing.T) {
 		got = append(got, q.Get("key-marker")+"|"+q.Get("upload-id-marker"))
 		i := len(got) - 1
 		if i >= len(pages) {
-			t.Fatalf("request %d beyond the last page", i)
+			t.Errorf("request %d beyond the last page", i)
+			http.Error(w, "no more pages", http.StatusBadRequest)
+			return
 		}
 		var b strings.Builder
 		b.WriteString(`<ListMultipartUploadsResult><Bucket>bkt</Bucket>`)
@@ -127,6 +133,8 @@ func TestListUploadsFiltersAndPages(t *testing.T) {
 	if strings.Join(ids, ",") != "u-c,u-a,u-b" {
 		t.Errorf("uploads = %v, want u-c,u-a,u-b (exact key only, oldest first)", ids)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	// The second page starts after the first page's markers; the third
 	// page is never asked for (every key on it sorts after ours).
 	if want := []string{"|", testKey + "|u-a"}; strings.Join(got, " ") != strings.Join(want, " ") {
