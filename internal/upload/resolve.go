@@ -85,11 +85,18 @@ func (u *uploader) resume(ctx context.Context, r *Record) (bool, error) {
 		if _, want := u.layout.Part(p.Number); p.Size != want {
 			continue // re-sent
 		}
-		if rp, ok := recorded[p.Number]; ok && trusted && rp.Size == p.Size && normETag(rp.ETag) == normETag(p.ETag) {
-			kept[p.Number] = CompletedPart{Number: p.Number, Size: p.Size, ETag: normETag(p.ETag)}
+		if rp, ok := recorded[p.Number]; ok && trusted {
+			// Recorded: keep it when the server holds what was recorded,
+			// re-send anything else.
+			if rp.Size == p.Size && normETag(rp.ETag) == normETag(p.ETag) {
+				kept[p.Number] = CompletedPart{Number: p.Number, Size: p.Size, ETag: normETag(p.ETag)}
+			}
 			continue
 		}
-		if !u.sse { // with SSE the ETag is not an MD5: cannot prove, re-send
+		// Unrecorded (or recorded from other bytes): keep it only when its
+		// ETag is the MD5 of our byte range. With SSE the ETag is not an MD5:
+		// it cannot be proven and is re-sent.
+		if !u.sse {
 			verify = append(verify, p)
 		}
 	}

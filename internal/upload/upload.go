@@ -206,6 +206,16 @@ func (u *uploader) checkSource() error {
 	return nil
 }
 
+// timedOut reports whether a call made with child (derived from parent)
+// failed because of a deadline — the child's own or a transport timeout —
+// while parent is still alive, so that the call may be retried.
+func timedOut(parent, child context.Context, err error) bool {
+	if parent.Err() != nil {
+		return false
+	}
+	return child.Err() == context.DeadlineExceeded || (err != nil && errors.Is(err, context.DeadlineExceeded))
+}
+
 // wait sleeps for the backoff of attempt, or until ctx is done.
 func wait(ctx context.Context, attempt int) error {
 	d := retryBaseWait << (attempt - 1)
@@ -239,7 +249,7 @@ func (u *uploader) singlePut(ctx context.Context) error {
 			Body: io.NewSectionReader(u.f, 0, size), Size: size,
 			ContentMD5: sum[:], Options: u.in.Options,
 		})
-		expired := pctx.Err() == context.DeadlineExceeded && ctx.Err() == nil
+		expired := timedOut(ctx, pctx, err)
 		cancel()
 		if err == nil {
 			u.out.ETag, u.out.VersionID = normETag(res.ETag), res.VersionID
@@ -379,7 +389,7 @@ func (u *uploader) sendPart(ctx context.Context, n int) error {
 			Bucket: u.in.Bucket, Key: u.in.Key, UploadID: u.uploadID, PartNumber: n,
 			Body: sr, Offset: 0, Size: size, ContentMD5: sum[:], SSEC: u.in.Options.SSEC,
 		})
-		expired := pctx.Err() == context.DeadlineExceeded && ctx.Err() == nil
+		expired := timedOut(ctx, pctx, err)
 		cancel()
 		if err == nil {
 			etag = normETag(etag)
@@ -451,7 +461,7 @@ func (u *uploader) complete(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
 		cctx, cancel := context.WithTimeout(ctx, completeTimeout(len(parts)))
 		r, err := u.c.CompleteMultipartUpload(cctx, in)
-		expired := cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil
+		expired := timedOut(ctx, cctx, err)
 		cancel()
 		if err == nil {
 			res = r
