@@ -16,7 +16,8 @@ import (
 	"time"
 )
 
-func io_CopyN(r *http.Request, n int64) (int64, error) { //nolint:revive // small local helper
+// discardBody reads and discards up to n bytes of the request body.
+func discardBody(r *http.Request, n int64) (int64, error) {
 	return io.CopyN(io.Discard, r.Body, n)
 }
 

@@ -462,7 +462,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			outcome = "fault " + code
 			return
 		case eff.Reset:
-			_, _ = io_CopyN(r, eff.ResetAfterBytes)
+			_, _ = discardBody(r, eff.ResetAfterBytes)
 			resetConn(w)
 			outcome = "fault reset"
 			return
@@ -483,7 +483,7 @@ func drain(r *http.Request) {
 	if r.ContentLength > maxPutSize {
 		return // refused for its size: do not read it (the connection is closed)
 	}
-	_, _ = io_CopyN(r, maxPutSize)
+	_, _ = discardBody(r, maxPutSize)
 }
 
 // resetConn closes the client connection abruptly (RST) without a response.
