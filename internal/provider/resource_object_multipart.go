@@ -442,13 +442,7 @@ func (r *objectMultipartResource) fillImported(ctx context.Context, state *objec
 	}
 	n := multipartETagParts(info.ETag)
 	state.PartCount = types.Int64Value(int64(n))
-	effective := int64(upload.DefaultPartSize)
-	if n > 0 {
-		if l, err := upload.PlanParts(info.Size, upload.DefaultPartSize); err != nil || l.Parts != n {
-			effective = (info.Size + int64(n) - 1) / int64(n)
-		}
-	}
-	state.EffectivePartSize = types.Int64Value(effective)
+	state.EffectivePartSize = types.Int64Value(inferPartSize(info.Size, n))
 	if info.SSE == "kms" {
 		state.ServerSideEncryption = types.StringValue("kms")
 	}
@@ -460,6 +454,26 @@ func optionalString(s string) types.String {
 		return types.StringNull()
 	}
 	return types.StringValue(s)
+}
+
+// inferPartSize guesses the part size of an object of size bytes that was
+// uploaded in n parts: the default if it fits, else the smallest round size
+// (a multiple of 1 MiB, then of 100 KiB, then of 1 KiB) that gives n parts.
+func inferPartSize(size int64, n int) int64 {
+	if n <= 0 {
+		return upload.DefaultPartSize
+	}
+	if l, err := upload.PlanParts(size, upload.DefaultPartSize); err == nil && l.Parts == n {
+		return upload.DefaultPartSize
+	}
+	lower := size/int64(n) + 1 // parts of at most size/n bytes would need more than n
+	for _, unit := range []int64{1 << 20, 100 * 1024, 1024} {
+		p := (lower + unit - 1) / unit * unit
+		if (size+p-1)/p == int64(n) {
+			return p
+		}
+	}
+	return (size + int64(n) - 1) / int64(n)
 }
 
 // multipartETagParts returns N of a multipart ETag "md5-N", or 0.

@@ -16,11 +16,16 @@ import (
 	"github.com/obsprovider/terraform-provider-obs/internal/upload"
 )
 
-// timestampDoubt is how close a file's mtime or ctime may come to the moment
-// hashing started before the hash is no longer trusted for that fingerprint:
-// a write within the same timestamp tick would leave the fingerprint
-// unchanged. It covers coarse file systems (FAT: 2 s).
-const timestampDoubt = 2 * time.Second
+// A hash is trusted for a fingerprint only if the file's mtime and ctime are
+// older than the moment hashing started by more than the file system's
+// timestamp granularity: a write within the same tick would leave the
+// fingerprint unchanged. File systems with whole-second timestamps (FAT has
+// 2 s) get coarseDoubt; nanosecond ones get fineDoubt, which covers the
+// kernel's coarse clock tick.
+const (
+	coarseDoubt = 2 * time.Second
+	fineDoubt   = 100 * time.Millisecond
+)
 
 // hashedBytes counts bytes read to hash sources. Tests assert on it to prove
 // that an unchanged file is not read again.
@@ -40,8 +45,11 @@ func (r *sourceRecord) trustedFor(fp upload.Fingerprint) bool {
 	if r == nil || r.SHA256 == "" || r.Fingerprint != fp {
 		return false
 	}
-	latest := max(fp.ModTimeNs, fp.ChangeTimeNs)
-	return latest < r.HashedAt-int64(timestampDoubt)
+	doubt := fineDoubt
+	if fp.ModTimeNs%int64(time.Second) == 0 && fp.ChangeTimeNs%int64(time.Second) == 0 {
+		doubt = coarseDoubt
+	}
+	return max(fp.ModTimeNs, fp.ChangeTimeNs) < r.HashedAt-int64(doubt)
 }
 
 // sourceError is a problem with the `source` file, reported on `source`.
