@@ -828,3 +828,15 @@ func TestFileETagMatchesServer(t *testing.T) {
 		t.Fatal("FileETag accepted a layout of another size")
 	}
 }
+
+func appendTo(path, s string) error {
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := fh.WriteString(s); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}
