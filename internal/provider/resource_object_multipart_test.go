@@ -208,7 +208,9 @@ resource "obs_object_multipart" "test" {
 		CheckDestroy:             checkNoOpenUploads(srv),
 		Steps: []resource.TestStep{
 			{
-				PreConfig:   func() { srv.Inject(obslocal.Fault{Op: obslocal.OpUploadPart, PartNumber: 6, Status: 500, Code: "InternalError", Times: -1}) },
+				PreConfig: func() {
+					srv.Inject(obslocal.Fault{Op: obslocal.OpUploadPart, PartNumber: 6, Status: 500, Code: "InternalError", Times: -1})
+				},
 				Config:      cfg,
 				ExpectError: regexp.MustCompile(`(?s)Progress is kept.*Run terraform apply again to resume`),
 			},
@@ -321,7 +323,9 @@ func TestObjectMultipart_destroyAfterFailedCreate(t *testing.T) {
 		}),
 		Steps: []resource.TestStep{
 			{
-				PreConfig:   func() { srv.Inject(obslocal.Fault{Op: obslocal.OpUploadPart, PartNumber: 4, Status: 400, Code: "InvalidArgument", Times: -1}) },
+				PreConfig: func() {
+					srv.Inject(obslocal.Fault{Op: obslocal.OpUploadPart, PartNumber: 4, Status: 400, Code: "InvalidArgument", Times: -1})
+				},
 				Config:      testAccObjectMultipartConfig_basic(srv, key, src, 1),
 				ExpectError: regexp.MustCompile(`InvalidArgument`),
 				Check: func(*terraform.State) error {

@@ -58,6 +58,9 @@ func (u *uploader) resume(ctx context.Context, r *Record) (bool, error) {
 	cancel()
 	if err != nil {
 		if obs.IsNoSuchUpload(err) {
+			if u.completedEarlier(ctx, r) {
+				return true, nil
+			}
 			u.out.Restarted = true
 			u.notice("upload %s no longer exists (aborted, or expired by a lifecycle rule); started a new upload", r.UploadID)
 			return false, nil
@@ -257,4 +260,37 @@ func (u *uploader) hashParts(ctx context.Context, parts []obs.Part) (map[int]md5
 		return nil, err
 	}
 	return out, nil
+}
+
+// completedEarlier reports whether the recorded upload, gone from the server,
+// was in fact completed into the current object from this same file (a run
+// cancelled or killed while Complete's answer was on its way). It then
+// fills the output and marks the upload done.
+func (u *uploader) completedEarlier(ctx context.Context, r *Record) bool {
+	if r.Source != u.baseline {
+		return false
+	}
+	hctx, cancel := context.WithTimeout(ctx, headTimeout)
+	info, err := u.c.HeadObject(hctx, obs.HeadInput{Bucket: u.in.Bucket, Key: u.in.Key, SSEC: u.in.Options.SSEC})
+	cancel()
+	if err != nil || info.UploadID != r.UploadID || info.Size != u.layout.Size {
+		return false
+	}
+	if !u.sse && info.SSE == "" && len(r.Parts) == u.layout.Parts {
+		etags := make([]string, len(r.Parts))
+		for i, p := range r.Parts {
+			etags[i] = p.ETag
+		}
+		if want, ok := multipartETag(etags); !ok || normETag(info.ETag) != want {
+			return false
+		}
+	}
+	u.mu.Lock()
+	u.uploadID, u.completed = r.UploadID, true
+	u.mu.Unlock()
+	u.alreadyDone = true
+	u.out.Resumed = true
+	u.out.ETag, u.out.VersionID = normETag(info.ETag), info.VersionID
+	u.notice("upload %s had already completed into the object; nothing to send", r.UploadID)
+	return true
 }

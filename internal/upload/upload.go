@@ -108,6 +108,8 @@ type uploader struct {
 	// keepRecord, when set, is returned as the record: the caller's record
 	// of an upload that could not be checked.
 	keepRecord *Record
+	// alreadyDone: the recorded upload had completed into the object.
+	alreadyDone bool
 
 	progMu    sync.Mutex // guards prog, runSent, returned; held while calling OnProgress
 	prog      Progress
@@ -161,6 +163,9 @@ func (u *uploader) run(ctx context.Context) error {
 	}
 	if err := u.resolve(ctx); err != nil {
 		return err
+	}
+	if u.alreadyDone {
+		return nil
 	}
 	if err := u.transfer(ctx); err != nil {
 		return err

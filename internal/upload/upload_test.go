@@ -840,3 +840,32 @@ func appendTo(path, s string) error {
 	}
 	return fh.Close()
 }
+
+// TestResumeAfterCompleteAnswerLost: the run was cancelled while Complete's
+// answer was on its way; the object was assembled. Resuming its record finds
+// the object and sends nothing.
+func TestResumeAfterCompleteAnswerLost(t *testing.T) {
+	f := newFake()
+	path, data := writeFile(t, 3*MinPartSize, 24)
+	ctx, cancel := context.WithCancel(context.Background())
+	f.completeHook = func(int) completeFault {
+		cancel()
+		return completeFault{After: &obs.Error{Op: "CompleteMultipartUpload", Err: context.Canceled}}
+	}
+	in := input(path, MinPartSize)
+	_, rec, err := Upload(ctx, f, in)
+	if !errors.Is(err, context.Canceled) || rec == nil || len(rec.Parts) != 3 {
+		t.Fatalf("error %v, record %+v", err, rec)
+	}
+	f.completeHook = nil
+	f.resetCounters()
+	in.Record = rec
+	out, rec2, err := Upload(context.Background(), f, in)
+	if err != nil || rec2 != nil {
+		t.Fatal(err)
+	}
+	if out.Restarted || !out.Resumed || out.UploadID != rec.UploadID || out.BytesSent != 0 || f.callCount("Complete") != 0 || f.callCount("Initiate") != 0 {
+		t.Fatalf("output %+v, calls %v", out, f.calls)
+	}
+	checkObject(t, f, out, path, data)
+}
