@@ -1,4 +1,42 @@
 #!/usr/bin/env bash
-# Placeholder: the real script arrives with its issue. It must not pretend to work.
-echo "scripts/bench.sh: not implemented yet" >&2
-exit 1
+# bench: side-by-side benchmarks against the local OBS server (cmd/obslocal,
+# started as a separate process on loopback). Prints one table and writes
+# docs/benchmarks.md. Run it through `make bench`.
+#
+# Environment overrides (defaults in brackets) shrink it for a quick check:
+#   BENCH_SIZE [1GiB]             file uploaded by rows 1 and 4
+#   BENCH_HASH_SIZE [2GiB]        file hashed (row 2) and applied with terraform (row 3)
+#   BENCH_RUNS [3]                runs per measurement; the table shows medians
+#   BENCH_CONCURRENCY [4]         workers for rows 1 and 4 (row 3 uses 8)
+#   BENCH_PART_SIZES [9MiB,16MiB,64MiB]  part sizes of row 1
+#   BENCH_PLAN_RESOURCES [100]    resources in row 5
+#   BENCH_PLAN_FILE_SIZE [64MiB]  size of each of them
+#   BENCH_OUT [docs/benchmarks.md]  report path; "-" writes none
+# e.g. BENCH_SIZE=64MiB BENCH_HASH_SIZE=128MiB BENCH_RUNS=1 BENCH_PLAN_RESOURCES=5 make bench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Everything runs on loopback: a proxy must not intercept it.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/obsbench-bin-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+echo "bench: building obslocal, the provider, obsbench and the provider's test binary" >&2
+mkdir -p "$tmp/providers"
+go build -o "$tmp/obslocal" ./cmd/obslocal
+go build -trimpath -o "$tmp/providers/terraform-provider-obs" .
+go build -o "$tmp/obsbench" ./cmd/obsbench
+go test -c -o "$tmp/provider.test" ./internal/provider
+
+out=${BENCH_OUT:-docs/benchmarks.md}
+[[ $out == "-" ]] && out=""
+
+# The command recorded in the report: make bench plus any overrides in effect.
+cmdline="make bench"
+for v in BENCH_SIZE BENCH_HASH_SIZE BENCH_RUNS BENCH_CONCURRENCY BENCH_PART_SIZES BENCH_PLAN_RESOURCES BENCH_PLAN_FILE_SIZE; do
+	[[ -n ${!v:-} ]] && cmdline="$v=${!v} $cmdline"
+done
+
+"$tmp/obsbench" -obslocal "$tmp/obslocal" -provider-dir "$tmp/providers" -provider-test "$tmp/provider.test" \
+	-terraform "$(command -v terraform)" -out "$out" -command "$cmdline"

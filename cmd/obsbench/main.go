@@ -1,0 +1,372 @@
+// Command obsbench measures the provider side by side with its limit and its
+// alternatives against the local OBS server (cmd/obslocal, started as a
+// separate process on loopback), prints one table and writes
+// docs/benchmarks.md. It is run by `make bench` (scripts/bench.sh), which
+// builds the binaries it needs:
+//
+//	obsbench -obslocal BIN -provider-dir DIR -provider-test BIN -terraform BIN -out docs/benchmarks.md
+//
+// Sizes and repetitions come from the environment (BENCH_SIZE, BENCH_HASH_SIZE,
+// BENCH_RUNS, BENCH_CONCURRENCY, BENCH_PART_SIZES, BENCH_PLAN_RESOURCES,
+// BENCH_PLAN_FILE_SIZE); see scripts/bench.sh.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	kib = 1 << 10
+	mib = 1 << 20
+	gib = 1 << 30
+)
+
+type config struct {
+	obslocal, providerDir, providerTest, terraform, out, command string
+
+	size, hashSize, planFileSize int64 // bytes
+	runs, conc, memConc, planN   int
+	partSizes                    []int64
+	memPartSizes                 []int64
+	resumePartSize               int64
+}
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("obsbench: ")
+	var c config
+	flag.StringVar(&c.obslocal, "obslocal", "", "cmd/obslocal binary (required)")
+	flag.StringVar(&c.providerDir, "provider-dir", "", "directory holding the terraform-provider-obs binary (required)")
+	flag.StringVar(&c.providerTest, "provider-test", "", "test binary of internal/provider (go test -c; required)")
+	flag.StringVar(&c.terraform, "terraform", "terraform", "terraform binary")
+	flag.StringVar(&c.out, "out", "", "markdown report to write (empty: none)")
+	flag.StringVar(&c.command, "command", "make bench", "the command line recorded in the report")
+	flag.Parse()
+	if c.obslocal == "" || c.providerDir == "" || c.providerTest == "" {
+		flag.Usage()
+		os.Exit(2)
+	}
+	var err error
+	c.size = envSize("BENCH_SIZE", 1*gib)
+	c.hashSize = envSize("BENCH_HASH_SIZE", 2*gib)
+	c.planFileSize = envSize("BENCH_PLAN_FILE_SIZE", 64*mib)
+	c.runs = envInt("BENCH_RUNS", 3)
+	c.conc = envInt("BENCH_CONCURRENCY", 4)
+	c.memConc = 8
+	c.planN = envInt("BENCH_PLAN_RESOURCES", 100)
+	if c.partSizes, err = sizeList(envStr("BENCH_PART_SIZES", "9MiB,16MiB,64MiB")); err != nil {
+		log.Fatal(err)
+	}
+	c.memPartSizes = []int64{64 * mib, 9 * mib}
+	c.resumePartSize = 9 * mib
+
+	rep, err := run(c)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(rep.table())
+	if c.out != "" {
+		if err := os.WriteFile(c.out, []byte(rep.markdown()), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("wrote %s", c.out)
+	}
+}
+
+func run(c config) (*report, error) {
+	start := time.Now()
+	work, err := os.MkdirTemp("", "obsbench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	rep := &report{cfg: c, started: start.UTC(), loadStart: readTrim("/proc/loadavg")}
+
+	progress("writing source files")
+	upSrc := filepath.Join(work, "upload.bin")
+	hashSrc := filepath.Join(work, "hash.bin")
+	if err := writeRandom(upSrc, c.size, 1); err != nil {
+		return nil, err
+	}
+	if err := writeRandom(hashSrc, c.hashSize, 2); err != nil {
+		return nil, err
+	}
+
+	srv, err := startServer(c.obslocal, filepath.Join(work, "obslocal-data"))
+	if err != nil {
+		return nil, err
+	}
+	defer srv.stop()
+	cl, err := newClient(srv, 2*c.memConc)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := methods(srv, cl, c.conc)
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+
+	// 1. Upload throughput, methods interleaved and rotated each run.
+	for _, ps := range c.partSizes {
+		samples := make([][]sample, len(ms))
+		for r := range c.runs {
+			for i := range ms {
+				k := (i + r) % len(ms)
+				progress("throughput: %s, %s parts, run %d/%d", ms[k].name, fmtBytes(ps), r+1, c.runs)
+				key := fmt.Sprintf("tp/%d/%d/%d", ps, k, r)
+				s, err := measure(ctx, srv, cl, ms[k], upSrc, key, c.size, ps, c.conc)
+				if err != nil {
+					return nil, err
+				}
+				samples[k] = append(samples[k], s)
+			}
+		}
+		tp := throughput{partSize: ps}
+		for k := range ms {
+			tp.methods = append(tp.methods, summarize(ms[k].name, samples[k], c.size))
+		}
+		rep.throughput = append(rep.throughput, tp)
+	}
+
+	// 4. Resume efficiency (engine-level cancel at 50%).
+	for r := range c.runs {
+		progress("resume: run %d/%d", r+1, c.runs)
+		res, err := resumeOnce(srv, cl, upSrc, fmt.Sprintf("resume/%d", r), c.size, c.resumePartSize, c.conc)
+		if err != nil {
+			return nil, err
+		}
+		rep.resume = append(rep.resume, res)
+	}
+
+	// 2. Plan-time hashing vs sha256sum, page cache warm, interleaved.
+	if err := warm(hashSrc); err != nil {
+		return nil, err
+	}
+	for r := range c.runs {
+		progress("hashing: run %d/%d", r+1, c.runs)
+		d, err := timeCmd("sha256sum", hashSrc)
+		if err != nil {
+			return nil, err
+		}
+		rep.sha256sum = append(rep.sha256sum, d)
+		ns, err := goBench(c.providerTest, hashSrc, "BenchmarkHashSource", "1x")
+		if err != nil {
+			return nil, err
+		}
+		rep.hashOurs = append(rep.hashOurs, time.Duration(ns))
+		ns, err = goBench(c.providerTest, hashSrc, "BenchmarkResolveSourceFingerprintHit", "1000x")
+		if err != nil {
+			return nil, err
+		}
+		rep.resolveHit = append(rep.resolveHit, time.Duration(ns))
+	}
+
+	// 3. Peak RSS of the provider during a real terraform apply; then the
+	// plan of the unchanged file (1 resource).
+	t, err := newTF(c.terraform, c.providerDir, work)
+	if err != nil {
+		return nil, err
+	}
+	rep.terraformVersion = commandOutput(c.terraform, "version")
+	for _, ps := range c.memPartSizes {
+		var m memResult
+		m.partSize = ps
+		for r := range c.runs {
+			progress("memory: terraform apply of %s with %s parts, concurrency %d, run %d/%d", fmtBytes(c.hashSize), fmtBytes(ps), c.memConc, r+1, c.runs)
+			dir := filepath.Join(work, fmt.Sprintf("mem-%d-%d", ps, r))
+			key := fmt.Sprintf("mem/%d/%d", ps, r)
+			conf := srv.providerBlock(c.memConc) + fmt.Sprintf(`
+resource "obs_object_multipart" "o" {
+  bucket      = %q
+  key         = %q
+  source      = %q
+  part_size   = %d
+  concurrency = %d
+}
+`, bucket, key, hashSrc, ps, c.memConc)
+			if err := writeWorkdir(dir, conf); err != nil {
+				return nil, err
+			}
+			res, err := t.run(dir, true, "apply", "-auto-approve", "-input=false", "-no-color")
+			if err != nil {
+				return nil, err
+			}
+			if res.peakRSS == 0 {
+				return nil, fmt.Errorf("no terraform-provider-obs process was seen during the apply in %s", dir)
+			}
+			m.peaks = append(m.peaks, res.peakRSS)
+			m.walls = append(m.walls, res.wall)
+			if ps == c.memPartSizes[len(c.memPartSizes)-1] && r == 0 {
+				for p := range c.runs {
+					progress("second plan of the unchanged %s file, run %d/%d", fmtBytes(c.hashSize), p+1, c.runs)
+					pr, err := t.run(dir, false, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+					if err != nil {
+						return nil, err
+					}
+					if pr.exitCode != 0 {
+						return nil, fmt.Errorf("the plan of the unchanged file in %s is not empty", dir)
+					}
+					rep.plan1 = append(rep.plan1, pr.wall)
+				}
+			}
+			if err := cl.DeleteObject(ctx, bucket, key); err != nil {
+				return nil, err
+			}
+		}
+		rep.memory = append(rep.memory, m)
+	}
+
+	// 5. Plan of many unchanged resources (fingerprint hits from private state).
+	progress("plan scale: writing %d files of %s and applying", c.planN, fmtBytes(c.planFileSize))
+	dir := filepath.Join(work, "scale")
+	srcDir := filepath.Join(work, "scale-src")
+	if err := os.MkdirAll(srcDir, 0o755); err != nil {
+		return nil, err
+	}
+	for i := range c.planN {
+		if err := sparseFile(filepath.Join(srcDir, fmt.Sprintf("f%03d.bin", i)), c.planFileSize, i); err != nil {
+			return nil, err
+		}
+	}
+	conf := srv.providerBlock(c.memConc) + fmt.Sprintf(`
+resource "obs_object_multipart" "o" {
+  count  = %d
+  bucket = %q
+  key    = format("scale/%%03d.bin", count.index)
+  source = format("%%s/f%%03d.bin", %q, count.index)
+}
+`, c.planN, bucket, srcDir)
+	if err := writeWorkdir(dir, conf); err != nil {
+		return nil, err
+	}
+	if _, err := t.run(dir, false, "apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
+		return nil, err
+	}
+	for r := range c.runs {
+		progress("plan scale: plan of %d unchanged resources, run %d/%d", c.planN, r+1, c.runs)
+		pr, err := t.run(dir, false, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+		if err != nil {
+			return nil, err
+		}
+		if pr.exitCode != 0 {
+			return nil, fmt.Errorf("the plan of %d unchanged resources is not empty", c.planN)
+		}
+		rep.planN = append(rep.planN, pr.wall)
+	}
+	rep.elapsed = time.Since(start)
+	return rep, nil
+}
+
+func progress(format string, args ...any) {
+	log.Printf(format, args...)
+}
+
+// writeRandom writes size pseudo-random (incompressible) bytes.
+func writeRandom(path string, size int64, seed uint64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	rng := rand.NewChaCha8([32]byte{byte(seed)})
+	buf := make([]byte, 4*mib)
+	for left := size; left > 0; {
+		n := min(left, int64(len(buf)))
+		_, _ = rng.Read(buf[:n])
+		if _, err := f.Write(buf[:n]); err != nil {
+			f.Close()
+			return err
+		}
+		left -= n
+	}
+	return f.Close()
+}
+
+// sparseFile makes a file of size bytes that is zero but for its first
+// bytes, which make each file's content distinct.
+func sparseFile(path string, size int64, i int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(f, "file %d\n", i); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func envStr(name, def string) string {
+	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	v := envStr(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		log.Fatalf("%s=%q: want a positive integer", name, v)
+	}
+	return n
+}
+
+func envSize(name string, def int64) int64 {
+	v := envStr(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := parseSize(v)
+	if err != nil {
+		log.Fatalf("%s: %v", name, err)
+	}
+	return n
+}
+
+// parseSize parses "2GiB", "512MiB", "100KiB" or a number of bytes.
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		n      int64
+	}{{"GiB", gib}, {"MiB", mib}, {"KiB", kib}, {"G", gib}, {"M", mib}, {"K", kib}} {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = rest, u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%q is not a size (e.g. 2GiB, 512MiB, 1048576)", s)
+	}
+	return n * mult, nil
+}
+
+func sizeList(s string) ([]int64, error) {
+	var out []int64
+	for _, f := range strings.Split(s, ",") {
+		n, err := parseSize(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type methodResult struct {
+	name                       string
+	mbps                       float64 // median, 10^6 bytes per second
+	clientCPUPerGiB, srvPerGiB float64 // median CPU-seconds per GiB
+	runs                       []sample
+}
+
+type throughput struct {
+	partSize int64
+	methods  []methodResult // ceiling, engine, SDK
+}
+
+type memResult struct {
+	partSize int64
+	peaks    []int64
+	walls    []time.Duration
+}
+
+type report struct {
+	cfg              config
+	started          time.Time
+	elapsed          time.Duration
+	terraformVersion string
+	loadStart        string
+
+	throughput []throughput
+	resume     []resumeResult
+	sha256sum  []time.Duration
+	hashOurs   []time.Duration
+	resolveHit []time.Duration
+	memory     []memResult
+	plan1      []time.Duration
+	planN      []time.Duration
+}
+
+func summarize(name string, s []sample, size int64) methodResult {
+	var mbps, ccpu, scpu []float64
+	gibs := float64(size) / gib
+	for _, x := range s {
+		mbps = append(mbps, float64(size)/x.wall.Seconds()/1e6)
+		ccpu = append(ccpu, x.clientCPU.Seconds()/gibs)
+		scpu = append(scpu, x.serverCPU.Seconds()/gibs)
+	}
+	return methodResult{name: name, mbps: median(mbps), clientCPUPerGiB: median(ccpu), srvPerGiB: median(scpu), runs: s}
+}
+
+func median[T int64 | float64 | time.Duration](xs []T) T {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+type row struct{ section, what, result, target, status string }
+
+func passMiss(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+func (r *report) rows() []row {
+	c := r.cfg
+	var rows []row
+	for _, tp := range r.throughput {
+		ceil, eng, sdk := tp.methods[0], tp.methods[1], tp.methods[2]
+		pre := fmt.Sprintf("upload %s, %s parts, %d workers: ", fmtBytes(c.size), fmtBytes(tp.partSize), c.conc)
+		cpu := func(m methodResult) string {
+			return fmt.Sprintf("CPU-s/GiB client %.2f, server %.2f", m.clientCPUPerGiB, m.srvPerGiB)
+		}
+		rows = append(rows,
+			row{"1", pre + "ceiling (bare parallel UploadPart)", fmt.Sprintf("%.0f MB/s; %s", ceil.mbps, cpu(ceil)), "", ""},
+			row{"1", pre + "engine", fmt.Sprintf("%.0f MB/s = %.0f%% of ceiling; %s", eng.mbps, 100*eng.mbps/ceil.mbps, cpu(eng)),
+				"≥ 90% of ceiling", passMiss(eng.mbps >= 0.9*ceil.mbps)},
+			row{"1", pre + "SDK UploadFile", fmt.Sprintf("%.0f MB/s (engine %.2f×); %s", sdk.mbps, eng.mbps/sdk.mbps, cpu(sdk)),
+				"engine ahead", passMiss(eng.mbps > sdk.mbps)},
+		)
+	}
+	sumMBps := float64(c.hashSize) / median(r.sha256sum).Seconds() / 1e6
+	oursMBps := float64(c.hashSize) / median(r.hashOurs).Seconds() / 1e6
+	rows = append(rows,
+		row{"2", fmt.Sprintf("plan-time hashing of %s (hashSource, page cache warm)", fmtBytes(c.hashSize)),
+			fmt.Sprintf("%.0f MB/s = %.0f%% of sha256sum", oursMBps, 100*oursMBps/sumMBps), "≥ 90% of sha256sum", passMiss(oursMBps >= 0.9*sumMBps)},
+		row{"2", "sha256sum of the same file", fmt.Sprintf("%.0f MB/s", sumMBps), "", ""},
+		row{"2", "second plan of the unchanged file: provider work (resolveSource, fingerprint hit)",
+			fmtDur(median(r.resolveHit)), "< 50 ms per resource", passMiss(median(r.resolveHit) < 50*time.Millisecond)},
+		row{"2", "second plan of the unchanged file: whole `terraform plan`, 1 resource (refresh included)",
+			fmtDur(median(r.plan1)), "(fixed terraform cost; see 5)", ""},
+	)
+	var peaks []int64
+	for _, m := range r.memory {
+		p := median(m.peaks)
+		peaks = append(peaks, p)
+		rows = append(rows, row{"3", fmt.Sprintf("peak RSS of the provider, terraform apply of %s, %s parts, concurrency %d",
+			fmtBytes(c.hashSize), fmtBytes(m.partSize), c.memConc),
+			fmt.Sprintf("%.1f MiB (max of runs %.1f MiB)", float64(p)/mib, float64(slices.Max(m.peaks))/mib),
+			"< 128 MiB", passMiss(slices.Max(m.peaks) < 128*mib)})
+	}
+	if len(peaks) == 2 {
+		grow := float64(peaks[0]-peaks[1]) / mib
+		rows = append(rows, row{"3", fmt.Sprintf("peak RSS growth, %s → %s parts", fmtBytes(r.memory[1].partSize), fmtBytes(r.memory[0].partSize)),
+			fmt.Sprintf("%+.1f MiB", grow), "< 16 MiB (no part buffering)", passMiss(grow < 16)})
+	}
+	var ratios, bounds, at []float64
+	ok := true
+	for _, x := range r.resume {
+		ratios, bounds, at = append(ratios, x.ratio), append(bounds, x.bound), append(at, x.interruptedAt)
+		ok = ok && x.ratio <= x.bound
+	}
+	rows = append(rows, row{"4", fmt.Sprintf("resume of %s, %s parts, %d workers, interrupted at %.0f%%: bytes sent ÷ bytes missing",
+		fmtBytes(c.size), fmtBytes(c.resumePartSize), c.conc, 100*median(at)),
+		fmt.Sprintf("%.3f (worst %.3f)", median(ratios), slices.Max(ratios)),
+		fmt.Sprintf("≤ %.3f = 1 + %d×%s ÷ missing", median(bounds), c.conc, fmtBytes(c.resumePartSize)), passMiss(ok)})
+	pn := median(r.planN)
+	per := pn / time.Duration(c.planN)
+	rows = append(rows, row{"5", fmt.Sprintf("`terraform plan` of %d unchanged %s resources (refresh included)", c.planN, fmtBytes(c.planFileSize)),
+		fmt.Sprintf("%s total, %s per resource (marginal over 1 resource: %s)", fmtDur(pn), fmtDur(per),
+			fmtDur((pn-median(r.plan1))/time.Duration(max(c.planN-1, 1)))),
+		"< 50 ms per resource", passMiss(per < 50*time.Millisecond)})
+	return rows
+}
+
+func (r *report) table() string {
+	rows := r.rows()
+	head := row{"#", "measurement", fmt.Sprintf("result (median of %d)", r.cfg.runs), "target", "status"}
+	var b strings.Builder
+	b.WriteString("| " + head.section + " | " + head.what + " | " + head.result + " | " + head.target + " | " + head.status + " |\n")
+	b.WriteString("| --- | --- | --- | --- | --- |\n")
+	for _, x := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", x.section, x.what, x.result, x.target, x.status)
+	}
+	return b.String()
+}
+
+func (r *report) markdown() string {
+	c := r.cfg
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("# Benchmarks\n\n")
+	w("<!-- Generated by scripts/bench.sh (cmd/obsbench); do not edit. Regenerate with `make bench`. -->\n\n")
+	w("Measured side by side in one run against the local OBS server (`cmd/obslocal`, a separate process on loopback,\n")
+	w("storing parts on disk). Each figure is the median of %d runs; MB/s is 10^6 bytes per second. Only ratios measured\n", c.runs)
+	w("in the same run are meaningful: client and server share the machine's cores.\n\n")
+	w("- Command: `%s`\n", c.command)
+	w("- Date: %s (took %s)\n", r.started.Format(time.RFC3339), r.elapsed.Round(time.Second))
+	w("- Machine: %d CPUs (`nproc`), %s, Linux %s; %s; %s\n", runtime.NumCPU(), cpuModel(), readTrim("/proc/sys/kernel/osrelease"),
+		runtime.Version(), firstLine(r.terraformVersion))
+	w("- Load average at start: %s (the machine may be shared; see the per-run numbers below)\n", r.loadStart)
+	w("- Parameters: BENCH_SIZE=%s BENCH_HASH_SIZE=%s BENCH_RUNS=%d BENCH_CONCURRENCY=%d BENCH_PART_SIZES=%s BENCH_PLAN_RESOURCES=%d BENCH_PLAN_FILE_SIZE=%s\n\n",
+		fmtBytes(c.size), fmtBytes(c.hashSize), c.runs, c.conc, joinSizes(c.partSizes), c.planN, fmtBytes(c.planFileSize))
+	w("## Results\n\n")
+	b.WriteString(r.table())
+	w("\n## How each row is measured\n\n")
+	w("1. **Upload throughput.** One %s file of random bytes, page cache warm, uploaded to the same server by three\n", fmtBytes(c.size))
+	w("   methods, interleaved and rotated each run; every method initiates, sends all parts and completes, and the object\n")
+	w("   is checked (HEAD size) and deleted after each run. *Ceiling*: `internal/obs` UploadPart of pre-sliced parts by\n")
+	w("   %d errgroup workers, no hashing, no Content-MD5. *Engine*: `upload.Upload` (MD5 of each part for Content-MD5,\n", c.conc)
+	w("   so each byte is read twice). *SDK UploadFile*: `obs.UploadFileInput` with the same part size and `TaskNum`,\n")
+	w("   `EnableCheckpoint: false`. All sign with the native OBS signature. Client CPU is getrusage of the benchmark\n")
+	w("   process; server CPU is utime+stime of the obslocal process, both per GiB uploaded.\n")
+	w("2. **Hashing.** `BenchmarkHashSource` in `internal/provider/hash_bench_test.go` calls the provider's own\n")
+	w("   `hashSource` on a %s file; `sha256sum` hashes the same file; runs interleaved after one warming read.\n", fmtBytes(c.hashSize))
+	w("   `BenchmarkResolveSourceFingerprintHit` calls `resolveSource` with the record private state holds and fails if a\n")
+	w("   byte is hashed. The whole-`terraform plan` row is the wall time of `terraform plan` in the 1-resource directory\n")
+	w("   of row 3 right after its apply (process start-up, provider start, refresh HEAD and ModifyPlan).\n")
+	w("3. **Memory.** `terraform apply` with the built provider (dev_overrides for registry.terraform.io/obsprovider/obs),\n")
+	w("   fresh state each run; VmHWM of every `terraform-provider-obs` child of terraform is sampled every 20 ms and the\n")
+	w("   largest is reported. The apply includes plan-time hashing of the file.\n")
+	w("4. **Resume.** The engine is cancelled once half the bytes are done; the server's parts are listed (*missing* =\n")
+	w("   file size − bytes the server holds), then the engine resumes from the record it returned. *Sent* is the\n")
+	w("   UploadPart body bytes the server received during the resumed run (admin endpoint `/__obslocal/stats`).\n")
+	w("5. **Plan scale.** %d resources, each a distinct %s file, applied once; then `terraform plan` is timed (exit code 0:\n", c.planN, fmtBytes(c.planFileSize))
+	w("   no changes). The marginal figure subtracts the 1-resource plan of row 2.\n\n")
+
+	w("## Part size\n\n")
+	w("| part size | engine MB/s | engine %% of ceiling | engine client CPU-s/GiB | worst-case resend on resume (%d workers) | parts for 1 GiB | largest file before the part size grows |\n", c.conc)
+	w("| --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, tp := range r.throughput {
+		eng, ceil := tp.methods[1], tp.methods[0]
+		w("| %s | %.0f | %.0f%% | %.2f | %s | %d | %s |\n", fmtBytes(tp.partSize), eng.mbps, 100*eng.mbps/ceil.mbps, eng.clientCPUPerGiB,
+			fmtBytes(int64(c.conc)*tp.partSize), (gib+tp.partSize-1)/tp.partSize, fmtBytes(10000*tp.partSize))
+	}
+	for _, m := range r.memory {
+		w("\nPeak provider RSS with %s parts: %.1f MiB.", fmtBytes(m.partSize), float64(median(m.peaks))/mib)
+	}
+	w("\n\n## Per-run numbers\n\n")
+	for _, tp := range r.throughput {
+		for _, m := range tp.methods {
+			w("- %s parts, %s:", fmtBytes(tp.partSize), m.name)
+			for _, s := range m.runs {
+				w(" %.0f MB/s (client %.2f s, server %.2f s);", float64(c.size)/s.wall.Seconds()/1e6, s.clientCPU.Seconds(), s.serverCPU.Seconds())
+			}
+			w("\n")
+		}
+	}
+	w("- hashSource: %s\n- sha256sum: %s\n- resolveSource hit: %s\n", durs(r.hashOurs), durs(r.sha256sum), durs(r.resolveHit))
+	for _, m := range r.memory {
+		w("- apply with %s parts: peak RSS", fmtBytes(m.partSize))
+		for i, p := range m.peaks {
+			w(" %.1f MiB (apply %s);", float64(p)/mib, fmtDur(m.walls[i]))
+		}
+		w("\n")
+	}
+	w("- resume:")
+	for _, x := range r.resume {
+		w(" interrupted at %.0f%%, missing %s, sent %s, ratio %.3f (bound %.3f);", 100*x.interruptedAt, fmtBytes(x.missing), fmtBytes(x.sent), x.ratio, x.bound)
+	}
+	w("\n- plan, 1 resource: %s\n- plan, %d resources: %s\n", durs(r.plan1), c.planN, durs(r.planN))
+	return b.String()
+}
+
+func durs(ds []time.Duration) string {
+	var s []string
+	for _, d := range ds {
+		s = append(s, fmtDur(d))
+	}
+	return strings.Join(s, ", ")
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
+	}
+}
+
+func fmtBytes(n int64) string {
+	switch {
+	case n >= gib && n%(gib/10) == 0:
+		return strings.TrimSuffix(strconv.FormatFloat(float64(n)/gib, 'f', 1, 64), ".0") + " GiB"
+	case n >= mib:
+		return strings.TrimSuffix(strconv.FormatFloat(float64(n)/mib, 'f', 1, 64), ".0") + " MiB"
+	case n >= kib:
+		return strings.TrimSuffix(strconv.FormatFloat(float64(n)/kib, 'f', 1, 64), ".0") + " KiB"
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func joinSizes(s []int64) string {
+	var out []string
+	for _, n := range s {
+		out = append(out, strings.ReplaceAll(fmtBytes(n), " ", ""))
+	}
+	return strings.Join(out, ",")
+}
+
+// warm reads a file once so that the hashing runs find it in the page cache.
+func warm(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(io.Discard, f)
+	return err
+}
+
+func timeCmd(name string, args ...string) (time.Duration, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Stderr = os.Stderr
+	t0 := time.Now()
+	err := cmd.Run()
+	return time.Since(t0), err
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+)\s+\d+\s+([0-9.]+) ns/op`)
+
+// goBench runs one benchmark of the provider's test binary on path and
+// returns its ns/op.
+func goBench(testBin, path, name, benchtime string) (float64, error) {
+	cmd := exec.Command(testBin, "-test.run", "^$", "-test.bench", "^"+name+"$", "-test.benchtime", benchtime, "-test.count", "1")
+	cmd.Env = append(os.Environ(), "OBS_BENCH_HASH_FILE="+path)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w\n%s", name, err, out)
+	}
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		if m := benchLine.FindStringSubmatch(sc.Text()); m != nil && strings.HasPrefix(m[1], name) {
+			return strconv.ParseFloat(m[2], 64)
+		}
+	}
+	return 0, fmt.Errorf("%s: no result in output:\n%s", name, out)
+}
+
+func commandOutput(name string, args ...string) string {
+	out, _ := exec.Command(name, args...).Output()
+	return strings.TrimSpace(string(out))
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+func readTrim(path string) string {
+	b, _ := os.ReadFile(path)
+	return strings.TrimSpace(string(b))
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}

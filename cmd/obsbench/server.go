@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obs/obslocal"
+)
+
+const (
+	accessKey = "BENCHAK0123456789"
+	secretKey = "bench-secret-key"
+	bucket    = "bench"
+	domain    = "obs.local"
+)
+
+// server is cmd/obslocal running as a separate process, so that the client's
+// CPU time (getrusage of this process) excludes the server's.
+type server struct {
+	cmd  *exec.Cmd
+	addr string // 127.0.0.1:PORT
+}
+
+func startServer(bin, dataDir string) (*server, error) {
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-data", dataDir,
+		"-access-key", accessKey, "-secret-key", secretKey, "-bucket", bucket, "-domain", domain)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{cmd: cmd}
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		if sc.Scan() {
+			line <- sc.Text()
+		}
+		close(line)
+		for sc.Scan() { // drain
+		}
+	}()
+	select {
+	case l, ok := <-line:
+		const prefix = "obslocal listening on http://"
+		if !ok || !strings.HasPrefix(l, prefix) {
+			s.stop()
+			return nil, fmt.Errorf("obslocal did not report its address (got %q)", l)
+		}
+		s.addr = strings.TrimPrefix(l, prefix)
+	case <-time.After(15 * time.Second):
+		s.stop()
+		return nil, fmt.Errorf("obslocal did not start within 15s")
+	}
+	return s, nil
+}
+
+func (s *server) port() string {
+	_, p, _ := net.SplitHostPort(s.addr)
+	return p
+}
+
+// dial sends every connection to the server, so clients can use the
+// virtual-hosted name BUCKET.obs.local and sign with the native OBS signature.
+func (s *server) dial(ctx context.Context, network, _ string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, network, s.addr)
+}
+
+// cpu returns the server process's user+system CPU time.
+func (s *server) cpu() time.Duration { return procCPU(s.cmd.Process.Pid) }
+
+func (s *server) stats() (obslocal.Stats, error) {
+	var st obslocal.Stats
+	resp, err := http.Get("http://" + s.addr + "/__obslocal/stats")
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("stats: %s", resp.Status)
+	}
+	return st, json.NewDecoder(resp.Body).Decode(&st)
+}
+
+func (s *server) partBytes() (int64, error) {
+	st, err := s.stats()
+	return st.Ops[obslocal.OpUploadPart].BodyBytes, err
+}
+
+func (s *server) stop() {
+	if s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// clockTick is USER_HZ, 100 on every Linux architecture Go supports.
+const clockTick = 100
+
+// procCPU reads utime+stime of a process from /proc/PID/stat (0 on error).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := statFields(string(b))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * time.Second / clockTick
+}
+
+// statFields returns the fields of /proc/PID/stat after "(comm)", so that
+// index 0 is the state, 1 the parent PID, 11 utime and 12 stime.
+func statFields(s string) []string {
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(s[i+1:])
+}
+
+// procComm returns the command name and parent PID of a process.
+func procComm(pid int) (string, int) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", 0
+	}
+	s := string(b)
+	i, j := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if i < 0 || j < i {
+		return "", 0
+	}
+	f := statFields(s)
+	if len(f) < 2 {
+		return "", 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return s[i+1 : j], ppid
+}
+
+// vmHWM returns the peak resident set size of a process in bytes (0 once it
+// has exited).
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// selfCPU returns this process's user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

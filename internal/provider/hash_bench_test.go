@@ -1,0 +1,70 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// benchSource returns the file to hash: $OBS_BENCH_HASH_FILE (make bench
+// passes a 2 GiB file), else a 64 MiB temporary file.
+func benchSource(b *testing.B) string {
+	b.Helper()
+	if p := os.Getenv("OBS_BENCH_HASH_FILE"); p != "" {
+		return p
+	}
+	p := filepath.Join(b.TempDir(), "src.bin")
+	buf := make([]byte, 64<<20)
+	_, _ = rand.Read(buf)
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	// Let the file's timestamps age past the hash's trust window.
+	time.Sleep(2 * fineDoubt)
+	return p
+}
+
+// BenchmarkHashSource is plan-time hashing of a new or changed file: the
+// exact code path of ModifyPlan when no record is trusted.
+func BenchmarkHashSource(b *testing.B) {
+	path := benchSource(b)
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(fi.Size())
+	for b.Loop() {
+		if _, err := hashSource(context.Background(), path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkResolveSourceFingerprintHit is the plan of an unchanged file: the
+// record from private state matches the file's fingerprint, so the file is
+// not read. It fails if any byte is hashed.
+func BenchmarkResolveSourceFingerprintHit(b *testing.B) {
+	path := benchSource(b)
+	fp, err := statSource(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	known := &sourceRecord{Fingerprint: fp, SHA256: strings.Repeat("0", 64), HashedAt: time.Now().UnixNano()}
+	if !known.trustedFor(fp) {
+		b.Fatalf("%s was modified within %s; the record would not be trusted", path, fineDoubt)
+	}
+	before := hashedBytes.Load()
+	for b.Loop() {
+		rec, hashed, err := resolveSource(context.Background(), path, known)
+		if err != nil || hashed || rec.SHA256 != known.SHA256 {
+			b.Fatalf("fingerprint hit expected: hashed=%v err=%v", hashed, err)
+		}
+	}
+	if n := hashedBytes.Load() - before; n != 0 {
+		b.Fatalf("%d bytes hashed on a fingerprint hit", n)
+	}
+}
