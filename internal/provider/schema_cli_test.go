@@ -48,9 +48,9 @@ func TestProviderSchemaThroughTerraform(t *testing.T) {
 			Provider struct {
 				Block struct {
 					Attributes map[string]struct {
-						Sensitive           bool   `json:"sensitive"`
-						DescriptionKind     string `json:"description_kind"`
-						Description         string `json:"description"`
+						Sensitive       bool   `json:"sensitive"`
+						DescriptionKind string `json:"description_kind"`
+						Description     string `json:"description"`
 					} `json:"attributes"`
 				} `json:"block"`
 			} `json:"provider"`
