@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -392,6 +393,7 @@ func TestObjectMultipart_secondPlanDoesNotRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
+	time.Sleep(fineDoubt + 50*time.Millisecond) // age the timestamps past the doubt window
 	cfg := srv.providerConfig() + fmt.Sprintf(`
 resource "obs_object_multipart" "test" {
   bucket      = %q
@@ -420,5 +422,30 @@ resource "obs_object_multipart" "test" {
 				},
 			},
 		},
+	})
+}
+
+// A create hashes the source once: the apply-time re-plan and Create reuse
+// the plan's hash through the fingerprint cache instead of reading the file
+// again.
+func TestObjectMultipart_createHashesOnce(t *testing.T) {
+	srv := startServer(t)
+	size := 3*testPartSize + 123
+	src, sum := writeSource(t, t.TempDir(), "once.bin", size, 10)
+	// Let the file's timestamps age past the window in which a hash is not
+	// trusted (a write in the same clock tick would go unseen).
+	time.Sleep(fineDoubt + 50*time.Millisecond)
+	before := hashedBytes.Load()
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config: testAccObjectMultipartConfig_basic(srv, "once.bin", src, 2),
+			Check: resource.ComposeTestCheckFunc(checkObject(srv, "once.bin", sum), func(*terraform.State) error {
+				if n := hashedBytes.Load() - before; n != int64(size) {
+					return fmt.Errorf("plan and apply read %d bytes to hash a %d-byte file; want it hashed exactly once", n, size)
+				}
+				return nil
+			}),
+		}},
 	})
 }
