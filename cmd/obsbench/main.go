@@ -18,6 +18,7 @@ import (
 	"log"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -159,6 +160,13 @@ func run(c config) (*report, error) {
 			return nil, err
 		}
 		rep.sha256sum = append(rep.sha256sum, d)
+		if _, err := exec.LookPath("openssl"); err == nil {
+			d, err := timeCmd("openssl", "dgst", "-sha256", hashSrc)
+			if err != nil {
+				return nil, err
+			}
+			rep.openssl = append(rep.openssl, d)
+		}
 		ns, err := goBench(c.providerTest, hashSrc, "BenchmarkHashSource", "1x")
 		if err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"runtime"
@@ -168,7 +169,14 @@ func resumeOnce(s *server, c obs.Client, path, key string, size, ps int64, conc 
 		return r, err
 	}
 	r.sent = b1 - b0
-	r.ratio = float64(r.sent) / float64(r.missing)
-	r.bound = 1 + float64(int64(conc)*ps)/float64(r.missing)
+	switch {
+	case r.missing > 0:
+		r.ratio = float64(r.sent) / float64(r.missing)
+		r.bound = 1 + float64(int64(conc)*ps)/float64(r.missing)
+	case r.sent == 0: // every part finished before the cancellation took effect
+		r.ratio, r.bound = 1, 1
+	default:
+		r.ratio, r.bound = math.Inf(1), 1
+	}
 	return r, c.DeleteObject(bg, bucket, key)
 }
