@@ -18,6 +18,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="$ROOT/.cache/bin:$PATH"
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
+export TF_CLI_CONFIG_FILE=/dev/null # until the demo's own CLI configuration is written
 unset TF_LOG TF_LOG_PATH TF_LOG_PROVIDER
 
 BUCKET=demo-bucket
@@ -53,10 +54,16 @@ mbps() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.001; printf "%.0f", 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b > 0 ? a * 100 / b : 0) }'; }
 
 SIZE=$(to_bytes "${DEMO_SIZE:-1G}")
-PART=$(to_bytes "${DEMO_PART_SIZE:-16M}")
+# 16 MiB parts; smaller for a small file so that it has at least 16 parts (4 waves of 4).
+if [ -n "${DEMO_PART_SIZE:-}" ]; then
+	PART=$(to_bytes "$DEMO_PART_SIZE")
+else
+	PART=$((16 * 1024 * 1024))
+	while [ $((SIZE / PART)) -lt 16 ] && [ "$PART" -gt 1048576 ]; do PART=$((PART / 2)); done
+fi
 CONC=${DEMO_CONCURRENCY:-4}
 PARTS=$(((SIZE + PART - 1) / PART))
-[ "$PARTS" -ge 4 ] || die "DEMO_SIZE must be at least 4 parts of $(human "$PART") for the interruption to make sense"
+[ "$PARTS" -gt "$CONC" ] || die "DEMO_SIZE must make more than $CONC parts of $(human "$PART") for the interruption to make sense"
 
 command -v go >/dev/null || die "go is required (https://go.dev/dl/)"
 if ! command -v terraform >/dev/null; then
@@ -108,13 +115,20 @@ admin() { # METHOD PATH [JSON]
 	esac
 	REPLY=${resp#*$'\r\n\r\n'}
 }
-# stat OP FIELD: one counter from GET /__obslocal/stats (Requests, Errors or BodyBytes).
+# stat OP FIELD: one counter from GET /__obslocal/stats (Requests, Errors or BodyBytes); stat ConcurrentParts.
 stat() {
 	admin GET /__obslocal/stats
-	local v
-	v=$(printf '%s' "$REPLY" | tr -d ' \n' | sed -n "s/.*\"$1\":{\([^}]*\)}.*/\1/p" | tr ',' '\n' | sed -n "s/^\"$2\"://p")
+	local flat v
+	flat=$(printf '%s' "$REPLY" | tr -d ' \n')
+	if [ $# = 1 ]; then
+		v=$(printf '%s' "$flat" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p")
+	else
+		v=$(printf '%s' "$flat" | sed -n "s/.*\"$1\":{\([^}]*\)}.*/\1/p" | tr ',' '\n' | sed -n "s/^\"$2\"://p")
+	fi
 	echo "${v:-0}"
 }
+# completed_parts: UploadPart requests answered with success (started − failed − in flight).
+completed_parts() { echo $(($(stat UploadPart Requests) - $(stat UploadPart Errors) - $(stat ConcurrentParts))); }
 
 # tf LOGNAME ARGS…: run terraform in the demo folder, progress logs (TF_LOG=INFO) to LOGNAME.log.
 tf() {
@@ -124,6 +138,14 @@ tf() {
 }
 # progress LOGNAME: the provider's progress lines ("uploading …: 42.0% …") from a TF_LOG=INFO log.
 progress() { grep -o 'uploading [^ ]*: [0-9.]*% .*ETA [0-9hms]*' "$WORK/$1.log" || true; }
+# para FILE REGEX: the paragraphs of terraform's output that start with a line matching REGEX, unwrapped.
+para() {
+	awk -v re="$2" '
+		/^[[:space:]]*$/ { if (p != "") print p; p = ""; on = 0; next }
+		on { sub(/^[[:space:]]+/, ""); p = p " " $0; next }
+		$0 ~ re { on = 1; sub(/^[[:space:]]+/, ""); p = $0 }
+		END { if (p != "") print p }' "$1"
+}
 show_failure() { cat "$WORK/$1.out" >&2; die "$2"; }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -169,6 +191,8 @@ terraform {
 provider "obs" {
   endpoint   = "$ENDPOINT"
   path_style = true
+  region     = "cn-north-4" # the SigV4 credential scope; obslocal accepts any
+  signature  = "v4"         # path-style requests to an IP address: S3-compatible SigV4
   access_key = "$AK"
   secret_key = "$SK"
 }
@@ -208,7 +232,7 @@ say "Act 3 — the file changes; the second upload is interrupted"
 dd if=/dev/urandom of="$SRC" bs=1M count=1 seek=$((SIZE / 2 / 1048576)) conv=notrunc status=none
 line "overwrote 1 MiB in the middle of the file: the new content needs a new upload of all $PARTS parts"
 
-# Slow every part down so that the upload takes ~20 s, then press Ctrl-C once ~45 % has arrived.
+# Slow every part down so that the upload takes ~20 s, then press Ctrl-C once ~40 % of the parts are in.
 bps=$((SIZE / CONC / 20))
 [ "$bps" -ge 65536 ] || bps=65536
 admin POST /__obslocal/stats/reset
@@ -219,26 +243,29 @@ t0=$(now)
 (cd "$WORK/tf" && exec env TF_LOG=INFO TF_LOG_PATH="$WORK/apply2.log" terraform apply -auto-approve -no-color \
 	>"$WORK/apply2.out" 2>&1) &
 TF_PID=$!
-target=$((SIZE * 45 / 100))
+target=$((PARTS * 40 / 100))
 while :; do
 	kill -0 "$TF_PID" 2>/dev/null || break
-	got=$(stat UploadPart BodyBytes)
-	[ "$got" -ge "$target" ] && break
+	[ "$(completed_parts)" -ge "$target" ] && break
 	sleep 0.2
 done
 kill -0 "$TF_PID" 2>/dev/null || show_failure apply2 "the second apply ended before it could be interrupted"
+done2=$(completed_parts)
 got=$(stat UploadPart BodyBytes)
-line "after $(elapsed "$t0" "$(now)") s the server has received $(human "$got") ($(pct "$got" "$SIZE") %): Ctrl-C (SIGINT to terraform)"
+line "after $(elapsed "$t0" "$(now)") s the server holds $done2 of $PARTS parts and has received $(human "$got") in all: Ctrl-C (SIGINT to terraform)"
 kill -INT "$TF_PID"
 rc=0
 wait "$TF_PID" || rc=$?
 TF_PID=''
 [ "$rc" != 0 ] || show_failure apply2 "the interrupted apply exited 0"
 line "terraform stopped $(elapsed "$t0" "$(now)") s after it started (exit $rc), and said:"
-grep -E 'Interrupt received|Error: |Progress is kept' "$WORK/apply2.out" | sed 's/^[│ ]*//' | quote
-wasted=$(stat UploadPart BodyBytes)
+{ grep -m1 'Interrupt received' "$WORK/apply2.out"; para "$WORK/apply2.out" '^Error: Uploading'; para "$WORK/apply2.out" '^Progress is kept'; } | quote
 admin DELETE /__obslocal/faults
-line "the server is fast again (DELETE /__obslocal/faults)"
+# Parts cut off by the interruption may still be draining from socket buffers; let them finish being counted.
+for _ in $(seq 300); do [ "$(stat ConcurrentParts)" = 0 ] && break; sleep 0.1; done
+wasted=$(stat UploadPart BodyBytes)
+kept=$(completed_parts)
+line "the server is fast again (DELETE /__obslocal/faults); it holds $kept complete parts of the interrupted upload"
 
 # ---------------------------------------------------------------------------------------------------------
 say "Act 4 — apply again: the upload resumes"
@@ -249,12 +276,12 @@ secs=$(elapsed "$t0" "$(now)")
 sent3=$(stat UploadPart BodyBytes)
 parts3=$(stat UploadPart Requests)
 initiated=$(stat InitiateMultipartUpload Requests)
-grep -A3 -E 'Warning: Resuming upload' "$WORK/apply3.out" | grep -E 'Warning|Resuming upload [^o]' | sed 's/^[│ ]*//' | quote
-grep -h -o 'resuming upload [^"]*' "$WORK/apply3.log" | head -n 1 | quote || true
+line "the refresh found the open upload, and the upload adopted it:"
+{ para "$WORK/apply3.out" '^Resuming upload'; para "$WORK/apply3.out" '^resuming upload'; } | quote
 line "terraform apply: $(grep -m1 '^Apply complete' "$WORK/apply3.out")"
 [ "$initiated" = 0 ] || die "the resumed apply started a new upload instead of resuming"
 [ "$sent3" -lt "$SIZE" ] || die "the resumed apply sent $(human "$sent3"), not less than the file"
-line "${G}resumed: sent $parts3 of $PARTS parts, $(human "$sent3") of $(human "$SIZE") ($(pct "$sent3" "$SIZE") %), in $secs s; no new upload was started${N}"
+line "${G}resumed: sent the $parts3 missing parts of $PARTS, $(human "$sent3") of $(human "$SIZE") ($(pct "$sent3" "$SIZE") %), in $secs s ($(mbps "$sent3" "$secs") MB/s); no new upload was started${N}"
 
 # ---------------------------------------------------------------------------------------------------------
 say "Act 5 — nothing left to do"
@@ -269,7 +296,7 @@ line "state, object metadata and file agree: sha256 $want"
 say "The story in numbers"
 line "file                $(human "$SIZE") in $PARTS parts of $(human "$PART"), concurrency $CONC"
 line "first upload        $parts1 parts, $(human "$sent1") sent"
-line "interrupted upload  $(human "$wasted") had reached the server when Ctrl-C came"
-line "resumed upload      $parts3 parts, $(human "$sent3") sent ($(pct "$sent3" "$SIZE") % of the file), in $secs s"
+line "interrupted upload  Ctrl-C after $done2 parts; $kept of $PARTS complete on the server when it stopped ($(human "$wasted") had arrived, cut-off parts included)"
+line "resumed upload      $parts3 parts re-sent = $PARTS − $kept kept, $(human "$sent3") ($(pct "$sent3" "$SIZE") % of the file), in $secs s"
 line "final plan          empty"
 line "cleaning up: stopping obslocal (pid $SERVER_PID), removing $WORK"
