@@ -1,0 +1,89 @@
+package s3compat
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+)
+
+// logPlan is a plan check that logs each resource change (for diagnosis).
+type logPlan struct{ t *testing.T }
+
+func (l logPlan) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, _ *plancheck.CheckPlanResponse) {
+	for _, rc := range req.Plan.ResourceChanges {
+		before, _ := json.Marshal(rc.Change.Before)
+		after, _ := json.Marshal(rc.Change.After)
+		l.t.Logf("%s %v\n  before: %s\n  after:  %s", rc.Address, rc.Change.Actions, before, after)
+	}
+}
+
+// Destroy deletes an object the resource uploaded with multipart.
+func TestS3Compat_destroyMultipartObject(t *testing.T) {
+	t.Skip("known bug: destroy keeps a multipart object on S3 servers: Delete's sameObject compares the upload ID " +
+		"recorded at upload with x-obs-uploadId from HEAD, which S3 servers (versitygw) never send, so the object " +
+		"is judged replaced and kept with the warning \"Deleting OBS object …: kept\"")
+	g := startGateway(t)
+	key := "destroy/multi.bin"
+	src, data := writeSource(t, t.TempDir(), "data.bin", 2*testPartSize+1, 9)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy: func(*terraform.State) error {
+			if _, status := g.object(t, key); status != http.StatusNotFound {
+				return fmt.Errorf("GET after destroy: HTTP %d, want 404", status)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{Config: testAccObjectMultipartConfig_basic(g, key, src, 2), Check: checkObject(t, g, key, &data)},
+		},
+	})
+}
+
+// An object imported with an import block, and a configuration matching it,
+// plans empty — as it does against the local OBS server.
+func TestS3Compat_importThenEmptyPlan(t *testing.T) {
+	t.Skip("known bug: import copies the storage class HEAD reports into state; versitygw (like S3 servers " +
+		"that always send x-amz-storage-class) reports STANDARD, the configuration has none, so the plan after " +
+		"import is an update that uploads the whole object again (storage_class: \"STANDARD\" -> null, etag unknown)")
+	g := startGateway(t)
+	key := "import/data.bin"
+	src, data := writeSource(t, t.TempDir(), "data.bin", 10<<20+1, 8)
+	seed := g.providerConfig() + fmt.Sprintf(`
+resource "obs_object_multipart" "seed" {
+  bucket = %q
+  key    = %q
+  source = %q
+}
+`, gwBucket, key, src)
+	imported := seed + fmt.Sprintf(`
+import {
+  to = obs_object_multipart.test
+  id = "obs://%s/%s"
+}
+
+resource "obs_object_multipart" "test" {
+  bucket = %q
+  key    = %q
+  source = %q
+}
+`, gwBucket, key, gwBucket, key, src)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{
+			{Config: seed, Check: checkObject(t, g, key, &data)},
+			{
+				Config: imported,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					logPlan{t},
+					plancheck.ExpectResourceAction(resName, plancheck.ResourceActionNoop),
+				}},
+			},
+		},
+	})
+}
