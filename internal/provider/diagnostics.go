@@ -38,7 +38,7 @@ func uploadErrorDetail(ctx context.Context, err error, record *upload.Record) st
 		}
 		fmt.Fprintf(&b, "\n\nProgress is kept: upload %s has %d part(s), %s of %s, in OBS. "+
 			"Run terraform apply again to resume; only the missing parts will be sent.",
-			record.UploadID, len(record.Parts), formatBytes(sent), formatBytes(record.Size))
+			record.UploadID, len(record.Parts), upload.FormatBytes(sent), upload.FormatBytes(record.Size))
 	}
 	tflog.Debug(ctx, "upload failed", map[string]any{"error": err.Error()})
 	return b.String()
@@ -78,20 +78,6 @@ func describeOBSError(err error) string {
 	return err.Error() + "\n\n" + hint
 }
 
-// formatBytes renders a size in binary units: "3.3 GiB".
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // progressLogger logs upload progress at INFO about every 5 seconds, and
 // when the last part completes.
 func progressLogger(ctx context.Context, bucket, key string) func(upload.Progress) {
@@ -107,7 +93,7 @@ func progressLogger(ctx context.Context, bucket, key string) func(upload.Progres
 			pct = float64(p.BytesDone) * 100 / float64(p.BytesTotal)
 		}
 		tflog.Info(ctx, fmt.Sprintf("uploading %s/%s: %.1f%% (%s of %s), %.1f MB/s, ETA %s", bucket, key, pct,
-			formatBytes(p.BytesDone), formatBytes(p.BytesTotal), p.BytesPerSecond/1e6, p.ETA.Round(time.Second)),
+			upload.FormatBytes(p.BytesDone), upload.FormatBytes(p.BytesTotal), p.BytesPerSecond/1e6, p.ETA.Round(time.Second)),
 			map[string]any{"parts_done": p.PartsDone, "parts_total": p.PartsTotal})
 	}
 }

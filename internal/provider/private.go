@@ -159,17 +159,3 @@ func (u *uploadRecord) decode() (*upload.Record, error) {
 	}
 	return r, nil
 }
-
-// bytesDone sums the sizes of the record's parts.
-func (u *uploadRecord) progress() (parts, total int, missing int64) {
-	r, err := u.decode()
-	if err != nil {
-		return 0, 0, 0
-	}
-	layout, _ := upload.PlanParts(u.Size, u.PartSize)
-	missing = u.Size
-	for _, p := range r.Parts {
-		missing -= p.Size
-	}
-	return len(r.Parts), layout.Parts, missing
-}

@@ -103,8 +103,8 @@ func PlanParts(size, requestedPartSize int64) (Layout, error) {
 
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
-// formatBytes renders n for people: "9 MiB", "100 KiB", "1.5 GiB", "17 B".
-func formatBytes(n int64) string {
+// FormatBytes renders n for people: "9 MiB", "100 KiB", "1.5 GiB", "17 B".
+func FormatBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

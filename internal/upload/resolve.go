@@ -21,7 +21,7 @@ func (u *uploader) resolve(ctx context.Context) error {
 			u.out.Abandoned = r.UploadID
 			exclude = r.UploadID
 			u.notice("recorded upload %s was planned for %s in parts of %s but the file now needs %s in parts of %s; it was left for abort and another upload is used",
-				r.UploadID, formatBytes(r.Size), formatBytes(r.PartSize), formatBytes(u.layout.Size), formatBytes(u.layout.PartSize))
+				r.UploadID, FormatBytes(r.Size), FormatBytes(r.PartSize), FormatBytes(u.layout.Size), FormatBytes(u.layout.PartSize))
 		} else {
 			ok, err := u.resume(ctx, r)
 			if err != nil || ok {

@@ -149,7 +149,7 @@ func (u *uploader) run(ctx context.Context) error {
 		if req == 0 {
 			req = DefaultPartSize
 		}
-		u.notice("part size grown from %s to %s to stay within %d parts", formatBytes(req), formatBytes(l.PartSize), MaxParts)
+		u.notice("part size grown from %s to %s to stay within %d parts", FormatBytes(req), FormatBytes(l.PartSize), MaxParts)
 	}
 	u.prog = Progress{BytesTotal: l.Size, PartsTotal: l.Parts}
 	u.startTime = time.Now()
@@ -157,7 +157,7 @@ func (u *uploader) run(ctx context.Context) error {
 	if l.SinglePut {
 		if r := u.in.Record; r != nil && r.UploadID != "" {
 			u.out.Abandoned = r.UploadID
-			u.notice("recorded upload %s does not fit the file any more (now %s, a single PUT); it was left for abort", r.UploadID, formatBytes(l.Size))
+			u.notice("recorded upload %s does not fit the file any more (now %s, a single PUT); it was left for abort", r.UploadID, FormatBytes(l.Size))
 		}
 		return u.singlePut(ctx)
 	}
