@@ -83,7 +83,7 @@ func TestInterruptSIGINT(t *testing.T) {
 	}
 	r := p.res
 	took := time.Since(sent)
-	row.observe("exit %d %.1f s after SIGINT", r.exitCode, took.Seconds())
+	row.observe("exit %d, %d ms after SIGINT", r.exitCode, took.Milliseconds())
 	if r.exitCode == 0 {
 		t.Fatalf("interrupted apply exited 0: %s", r)
 	}
