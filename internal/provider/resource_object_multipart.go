@@ -115,14 +115,14 @@ func (r *objectMultipartResource) ModifyPlan(ctx context.Context, req resource.M
 		resp.Diagnostics.AddAttributeError(path.Root("part_size"), "Cannot split the source into parts", err.Error())
 		return
 	}
-	if state == nil || needsUpload(*state, plan) {
+	if state == nil || needsUpload(*state, plan) && !provenByETag(*state, plan) {
 		plan.setUploadUnknown()
 		plan.PartCount = types.Int64Value(int64(partCount(layout)))
 		plan.EffectivePartSize = types.Int64Value(layout.PartSize)
 		if layout.Grown {
 			resp.Diagnostics.AddAttributeWarning(path.Root("part_size"), "Part size grown",
 				fmt.Sprintf("A %s file needs more than %d parts of %s; parts of %s will be used instead.",
-					formatBytes(layout.Size), upload.MaxParts, formatBytes(plan.PartSize.ValueInt64()), formatBytes(layout.PartSize)))
+					upload.FormatBytes(layout.Size), upload.MaxParts, upload.FormatBytes(plan.PartSize.ValueInt64()), upload.FormatBytes(layout.PartSize)))
 		}
 	} else {
 		plan.ETag, plan.VersionID = state.ETag, state.VersionID
@@ -149,6 +149,28 @@ func needsUpload(state, plan objectMultipartModelV0) bool {
 	return state.ETag.IsNull() || state.ETag.ValueString() == "" ||
 		!state.SourceSHA256.Equal(plan.SourceSHA256) || !state.Size.Equal(plan.Size) ||
 		objectOptionsChanged(state, plan)
+}
+
+// provenByETag reports whether an object that carries no SHA-256 of ours
+// (uploaded by another tool, then imported) already holds the planned
+// content: its ETag, recomputed from the local file with the object's part
+// count, matches. Only meaningful without server-side encryption.
+func provenByETag(state, plan objectMultipartModelV0) bool {
+	if state.SourceSHA256.ValueString() != "" || state.ETag.ValueString() == "" || plan.encrypted() ||
+		!state.Size.Equal(plan.Size) || objectOptionsChanged(state, plan) || plan.Source.IsUnknown() {
+		return false
+	}
+	size := plan.Size.ValueInt64()
+	layout := upload.Layout{Size: size, PartSize: size, Parts: 1, SinglePut: true}
+	if n := multipartETagParts(state.ETag.ValueString()); n > 0 {
+		l, err := upload.PlanParts(size, inferPartSize(size, n))
+		if err != nil || l.Parts != n || l.SinglePut {
+			return false
+		}
+		layout = l
+	}
+	etag, err := upload.FileETag(plan.Source.ValueString(), layout)
+	return err == nil && etag == state.ETag.ValueString()
 }
 
 func (m *objectMultipartModelV0) setUploadUnknown() {
@@ -195,8 +217,8 @@ func (r *objectMultipartResource) Update(ctx context.Context, req resource.Updat
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !needsUpload(state, plan) {
-		// Only transfer settings or timeouts changed.
+	if !needsUpload(state, plan) || provenByETag(state, plan) {
+		// Only transfer settings, timeouts or the recorded source changed.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
@@ -374,7 +396,8 @@ func (r *objectMultipartResource) Read(ctx context.Context, req resource.ReadReq
 		r.fillImported(ctx, &state, info, &resp.Diagnostics)
 	case state.ETag.IsNull():
 		// Upload never completed: whatever is at the key is not ours.
-	case info.ETag != state.ETag.ValueString() || info.Size != state.Size.ValueInt64() || remoteSHA != state.SourceSHA256.ValueString():
+	case info.ETag != state.ETag.ValueString() || info.Size != state.Size.ValueInt64() ||
+		remoteSHA != "" && remoteSHA != state.SourceSHA256.ValueString():
 		tflog.Warn(ctx, "OBS object changed outside Terraform; the next apply uploads it again",
 			map[string]any{"bucket": bucket, "key": key, "etag": info.ETag, "size": info.Size})
 		state.ETag = types.StringValue(info.ETag)
@@ -413,7 +436,7 @@ func (r *objectMultipartResource) reportPendingUpload(ctx context.Context, bucke
 	}
 	resp.Diagnostics.AddWarning(fmt.Sprintf("Resuming upload of OBS object %s/%s", bucket, key),
 		fmt.Sprintf("Resuming upload %s: %d of %d parts already uploaded, %s left. The next apply sends only the missing parts.",
-			pending.UploadID, len(parts), layout.Parts, formatBytes(max(pending.Size-have, 0))))
+			pending.UploadID, len(parts), layout.Parts, upload.FormatBytes(max(pending.Size-have, 0))))
 	return true
 }
 

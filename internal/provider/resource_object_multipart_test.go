@@ -449,3 +449,57 @@ func TestObjectMultipart_createHashesOnce(t *testing.T) {
 		}},
 	})
 }
+
+// An object written by another tool (no SHA-256 of ours) is imported; with
+// source at identical content, its ETag proves identity: the apply records
+// the source without sending the object again, and the plan is then empty.
+func TestObjectMultipart_importForeignObjectProvenByETag(t *testing.T) {
+	srv := startServer(t)
+	dir := t.TempDir()
+	src, sum := writeSource(t, dir, "foreign.bin", 50*1024, 13)
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "foreign.bin"
+	if err := srv.PutObjectData(testBucket, key, data); err != nil {
+		t.Fatal(err)
+	}
+	cfg := srv.providerConfig() + fmt.Sprintf(`
+import {
+  to = obs_object_multipart.test
+  id = "%s/%s"
+}
+
+resource "obs_object_multipart" "test" {
+  bucket       = %q
+  key          = %q
+  source       = %q
+  content_type = "binary/octet-stream" # what OBS gives a PUT without Content-Type
+}
+`, testBucket, key, testBucket, key, hcl(src))
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { srv.ResetStats() },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(resName, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(resName, tfjsonpath.New("etag"), knownvalue.NotNull()),
+				}},
+				Check: resource.ComposeTestCheckFunc(checkObject(srv, key, sum), func(*terraform.State) error {
+					st := srv.Stats()
+					if n := st.Ops[obslocal.OpPutObject].Requests + st.Ops[obslocal.OpUploadPart].Requests; n != 0 {
+						return fmt.Errorf("identical foreign object was sent again (%d requests)", n)
+					}
+					return nil
+				}),
+			},
+			{
+				Config:           cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
