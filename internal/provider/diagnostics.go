@@ -31,7 +31,10 @@ func uploadErrorDetail(ctx context.Context, err error, record *upload.Record) st
 	default:
 		b.WriteString(describeOBSError(err))
 	}
-	if record != nil {
+	if record != nil && errors.Is(err, upload.ErrSourceChanged) {
+		fmt.Fprintf(&b, "\n\nThe open upload %s holds parts of the old content; it cannot be resumed and is aborted "+
+			"after the next successful apply.", record.UploadID)
+	} else if record != nil {
 		var sent int64
 		for _, p := range record.Parts {
 			sent += p.Size

@@ -294,15 +294,20 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 		diags.AddWarning(summary, n)
 	}
 	if out.Abandoned != "" {
-		if aerr := upload.Abort(ctx, r.data.client, bucket, key, out.Abandoned); aerr != nil && !obs.IsNoSuchUpload(aerr) {
-			diags.AddWarning(summary, fmt.Sprintf("Could not abort the superseded upload %s: %s. "+
-				"A bucket lifecycle rule for incomplete multipart uploads will remove it.", out.Abandoned, aerr))
-		}
+		// A recorded upload that no longer fits the file: aborted below
+		// once the key holds the new object.
+		journalUpload(bucket, key, out.Abandoned)
 	}
 	if err != nil {
+		if record != nil {
+			journalUpload(bucket, key, record.UploadID)
+		}
 		r.saveFailure(ctx, plan, prior, record, st, priv, diags)
 		diags.AddError(summary, uploadErrorDetail(ctx, err, record))
 		return
+	}
+	for _, w := range abortJournaled(ctx, r.data.client, bucket, key, out.UploadID) {
+		diags.AddWarning(summary, w)
 	}
 
 	plan.ETag = types.StringValue(out.ETag)
@@ -416,6 +421,11 @@ func (r *objectMultipartResource) reportPendingUpload(ctx context.Context, bucke
 		return false
 	}
 	parts, err := r.data.client.ListParts(ctx, obs.ListPartsInput{Bucket: bucket, Key: key, UploadID: pending.UploadID})
+	if err == nil || !obs.IsNoSuchUpload(err) {
+		// Remember it on this machine: a replacement's Create will not see
+		// this private state, and must abort the upload if it cannot adopt it.
+		journalUpload(bucket, key, pending.UploadID)
+	}
 	if obs.IsNoSuchUpload(err) {
 		resp.Diagnostics.AddWarning(fmt.Sprintf("Upload of OBS object %s/%s cannot be resumed", bucket, key),
 			fmt.Sprintf("The upload %s left by an earlier apply no longer exists (aborted, or removed by a lifecycle rule). The next apply starts a new upload.", pending.UploadID))
@@ -541,6 +551,11 @@ func (r *objectMultipartResource) Delete(ctx context.Context, req resource.Delet
 		if err := upload.Abort(ctx, r.data.client, bucket, key, pending.UploadID); err != nil && !obs.IsNoSuchUpload(err) {
 			fail(fmt.Sprintf("Aborting the open upload %s: %s", pending.UploadID, describeOBSError(err)))
 			return
+		}
+		// A real destroy (a tainted replacement passes no upload record):
+		// the key's other journaled uploads are ours and superseded too.
+		for _, w := range abortJournaled(ctx, r.data.client, bucket, key, "") {
+			resp.Diagnostics.AddWarning(summary, w)
 		}
 	}
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -142,52 +141,23 @@ func hashSource(ctx context.Context, path string) (sourceRecord, error) {
 	return sourceRecord{Fingerprint: before, SHA256: hex.EncodeToString(h.Sum(nil)), HashedAt: start.UnixNano()}, nil
 }
 
-// The hash cache lets the apply-time re-plan (a new provider process, with no
-// private state for a create) reuse the hash the plan just computed. It lives
-// in the user's cache directory, one small file per (path, fingerprint).
+// hashCachePath names the cache entry of a (path, fingerprint).
 func hashCachePath(path string, fp upload.Fingerprint) string {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return ""
 	}
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%d\x00%d\x00%d", abs, fp.Size, fp.ModTimeNs, fp.ChangeTimeNs, fp.Inode, fp.Device))
-	return filepath.Join(dir, "terraform-provider-obs", "sha256", hex.EncodeToString(sum[:16])+".json")
+	return cacheFile("sha256", fmt.Sprintf("%s\x00%d\x00%d\x00%d\x00%d\x00%d", abs, fp.Size, fp.ModTimeNs, fp.ChangeTimeNs, fp.Inode, fp.Device))
 }
 
 func readHashCache(path string, fp upload.Fingerprint) *sourceRecord {
-	p := hashCachePath(path, fp)
-	if p == "" {
-		return nil
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return nil
-	}
 	var r sourceRecord
-	if json.Unmarshal(b, &r) != nil {
+	if !readCacheJSON(hashCachePath(path, fp), &r) {
 		return nil
 	}
 	return &r
 }
 
-// writeHashCache stores a record; failures only cost a re-hash later.
 func writeHashCache(path string, r sourceRecord) {
-	p := hashCachePath(path, r.Fingerprint)
-	if p == "" || os.MkdirAll(filepath.Dir(p), 0o700) != nil {
-		return
-	}
-	b, _ := json.Marshal(r)
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(b)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), p) != nil {
-		_ = os.Remove(tmp.Name())
-	}
+	writeCacheJSON(hashCachePath(path, r.Fingerprint), r)
 }

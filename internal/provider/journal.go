@@ -1,0 +1,69 @@
+package provider
+
+import (
+	"context"
+	"os"
+	"slices"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obs"
+	"github.com/obsprovider/terraform-provider-obs/internal/upload"
+)
+
+// The upload journal remembers, per bucket/key, the open uploads failed
+// applies on this machine left behind. Terraform hands a failed Create's
+// private state to nobody but Read (the tainted object's private state is
+// dropped before planning its replacement), so an upload that the next
+// Create cannot adopt — the file changed, or SSE-C parts cannot be proven
+// ours — would otherwise stay open and billed. After the key is uploaded
+// successfully, or destroyed, the journaled uploads are aborted.
+type uploadJournal struct {
+	UploadIDs []string `json:"upload_ids"`
+}
+
+func journalPath(bucket, key string) string { return cacheFile("uploads", bucket+"/"+key) }
+
+// journalUpload records an open upload of bucket/key.
+func journalUpload(bucket, key, uploadID string) {
+	p := journalPath(bucket, key)
+	var j uploadJournal
+	readCacheJSON(p, &j)
+	if !slices.Contains(j.UploadIDs, uploadID) {
+		j.UploadIDs = append(j.UploadIDs, uploadID)
+		writeCacheJSON(p, j)
+	}
+}
+
+// abortJournaled aborts the journaled uploads of bucket/key other than keep
+// and returns the warnings worth showing. Uploads that cannot be aborted stay
+// in the journal for the next time.
+func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep string) []string {
+	p := journalPath(bucket, key)
+	var j uploadJournal
+	if !readCacheJSON(p, &j) {
+		return nil
+	}
+	var left, warnings []string
+	for _, id := range j.UploadIDs {
+		if id == keep {
+			continue
+		}
+		err := upload.Abort(ctx, c, bucket, key, id)
+		switch {
+		case err == nil:
+			tflog.Info(ctx, "aborted a superseded open upload", map[string]any{"bucket": bucket, "key": key, "upload_id": id})
+		case obs.IsNoSuchUpload(err):
+		default:
+			left = append(left, id)
+			warnings = append(warnings, "Could not abort the superseded upload "+id+": "+err.Error()+
+				". The next successful apply tries again; a bucket lifecycle rule for incomplete multipart uploads also removes it.")
+		}
+	}
+	if len(left) == 0 {
+		_ = os.Remove(p)
+	} else {
+		writeCacheJSON(p, uploadJournal{UploadIDs: left})
+	}
+	return warnings
+}
