@@ -260,7 +260,7 @@ func fmtDur(d time.Duration) string {
 
 func fmtBytes(n int64) string {
 	switch {
-	case n >= gib && n%(gib/10) == 0:
+	case n >= gib:
 		return strings.TrimSuffix(strconv.FormatFloat(float64(n)/gib, 'f', 1, 64), ".0") + " GiB"
 	case n >= mib:
 		return strings.TrimSuffix(strconv.FormatFloat(float64(n)/mib, 'f', 1, 64), ".0") + " MiB"
