@@ -68,7 +68,7 @@ func describeOBSError(err error) string {
 	case "InvalidAccessKey", "InvalidSecurityToken", "ExpiredToken":
 		hint = "The temporary credentials are invalid or expired. Refresh security_token (HW_SECURITY_TOKEN)."
 	case "EntityTooSmall":
-		hint = "A part was smaller than the bucket's minimum part size (5 MiB on OBS 2.0 buckets). Raise part_size."
+		hint = "A part was smaller than the server's minimum part size (100 KiB on OBS 3.0 buckets, 5 MiB on OBS 2.0 buckets and S3-compatible servers). Raise part_size."
 	case "SlowDown", "ServiceUnavailable", "InternalError":
 		hint = "OBS kept failing after retries. Run apply again later; the upload resumes. Raise max_retries or lower concurrency to be gentler."
 	}

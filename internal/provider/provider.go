@@ -150,7 +150,8 @@ func (p *obsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"max_retries": schema.Int64Attribute{
 				MarkdownDescription: "Retries of a failed request (network errors, 408, 500, 502, 503 SlowDown, 504) with " +
-					"exponential backoff and jitter. Other errors are never retried. Default `5`, range 0–100. " +
+					"exponential backoff and jitter. Other errors are never retried. A part whose retries run out is sent " +
+					"again up to twice more before the apply fails (its progress is kept). Default `5`, range 0–100. " +
 					"Environment: `" + envMaxRetries + "`.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 100)},

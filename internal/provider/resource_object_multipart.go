@@ -464,7 +464,9 @@ func (r *objectMultipartResource) fillImported(ctx context.Context, state *objec
 	state.Concurrency = types.Int64Value(defaultConcurrency)
 	state.ContentType = types.StringValue(info.ContentType)
 	state.ContentEncoding = optionalString(info.ContentEncoding)
-	state.StorageClass = optionalString(info.StorageClass)
+	if info.StorageClass != "STANDARD" { // the default, which some servers report and others omit
+		state.StorageClass = optionalString(info.StorageClass)
+	}
 	state.WebsiteRedirectLocation = optionalString(info.WebsiteRedirectLocation)
 	if md := userMetadata(info.Metadata); len(md) > 0 {
 		m, d := types.MapValue(types.StringType, md)
@@ -578,7 +580,9 @@ func (r *objectMultipartResource) Delete(ctx context.Context, req resource.Delet
 				"another writer replaced it), so it was not deleted.")
 		return
 	}
-	if err := r.data.client.DeleteObject(ctx, bucket, key); err != nil {
+	// Already gone (e.g. deleted concurrently) is what we wanted: some
+	// S3-compatible servers answer 404 where OBS answers 204.
+	if err := r.data.client.DeleteObject(ctx, bucket, key); err != nil && !obs.IsNotFound(err) {
 		fail(describeOBSError(err))
 	}
 }
@@ -595,9 +599,10 @@ func sameObject(info obs.ObjectInfo, state objectMultipartModelV0, written *obje
 	if written == nil {
 		return true
 	}
-	if written.UploadID != "" || info.UploadID != "" {
+	if written.UploadID != "" && info.UploadID != "" {
 		return written.UploadID == info.UploadID
 	}
+	// S3-compatible servers do not report the upload ID of an object.
 	return written.LastModified == 0 || written.LastModified == info.LastModified.Unix()
 }
 

@@ -90,7 +90,7 @@ func objectOptionsChanged(a, b objectMultipartModelV0) bool {
 	return !a.ContentType.Equal(b.ContentType) ||
 		!a.ContentEncoding.Equal(b.ContentEncoding) ||
 		!a.ACL.Equal(b.ACL) ||
-		!a.StorageClass.Equal(b.StorageClass) ||
+		storageClass(a.StorageClass) != storageClass(b.StorageClass) ||
 		!a.Metadata.Equal(b.Metadata) ||
 		!a.Tags.Equal(b.Tags) ||
 		!a.WebsiteRedirectLocation.Equal(b.WebsiteRedirectLocation) ||
@@ -101,6 +101,14 @@ func objectOptionsChanged(a, b objectMultipartModelV0) bool {
 		!a.ObjectLockMode.Equal(b.ObjectLockMode) ||
 		!a.ObjectLockRetainUntilDate.Equal(b.ObjectLockRetainUntilDate) ||
 		!a.Grants.Equal(b.Grants)
+}
+
+// storageClass treats an unset storage class as the default, STANDARD.
+func storageClass(v types.String) string {
+	if v.ValueString() == "" {
+		return "STANDARD"
+	}
+	return v.ValueString()
 }
 
 // sseC returns the SSE-C key, or nil.
