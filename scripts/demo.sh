@@ -297,6 +297,7 @@ say "The story in numbers"
 line "file                $(human "$SIZE") in $PARTS parts of $(human "$PART"), concurrency $CONC"
 line "first upload        $parts1 parts, $(human "$sent1") sent"
 line "interrupted upload  Ctrl-C after $done2 parts; $kept of $PARTS complete on the server when it stopped ($(human "$wasted") had arrived, cut-off parts included)"
-line "resumed upload      $parts3 parts re-sent = $PARTS − $kept kept, $(human "$sent3") ($(pct "$sent3" "$SIZE") % of the file), in $secs s"
+twice=$((parts3 - (PARTS - kept)))
+line "resumed upload      $parts3 parts sent = $PARTS − $kept already there ($twice complete parts sent twice), $(human "$sent3") ($(pct "$sent3" "$SIZE") % of the file), in $secs s"
 line "final plan          empty"
 line "cleaning up: stopping obslocal (pid $SERVER_PID), removing $WORK"
