@@ -168,7 +168,7 @@ func TestUploadExpiredBetweenRuns(t *testing.T) {
 // object stays as it was.
 func TestSourceChangedAfterPlan(t *testing.T) {
 	row := record(t, "source modified between plan and apply (saved plan file)",
-		"apply refuses with an error naming the file and what to do; the object keeps its old bytes; nothing is left open")
+		"apply refuses (terraform's own error naming the changed source_sha256); nothing is sent; the object keeps its old bytes; nothing is left open")
 	e := newEnv(t, obslocal.Config{})
 	key := "source/after-plan.bin"
 	src, sum1 := e.writeSource("data.bin", faultSize, 5)
