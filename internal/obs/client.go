@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -172,7 +173,19 @@ func parseEndpoint(raw string) (endpoint, host string, err error) {
 	if strings.Contains(u.Hostname(), ":") {
 		return "", "", fmt.Errorf("endpoint %q: IPv6 addresses are not supported by the OBS SDK; use a host name", raw)
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", "", fmt.Errorf("endpoint %q has an invalid port", raw)
+		}
+	}
 	return u.Scheme + "://" + u.Host, u.Hostname(), nil
+}
+
+// CheckEndpoint reports what is wrong with an endpoint URL, or nil: it must
+// be http(s)://host[:port] and nothing else.
+func CheckEndpoint(raw string) error {
+	_, _, err := parseEndpoint(raw)
+	return err
 }
 
 // newTransport builds the one http.Transport every request shares.

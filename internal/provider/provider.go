@@ -290,10 +290,9 @@ func resolveConfig(m providerModel, getenv func(string) string) (resolvedConfig,
 
 	switch {
 	case c.Endpoint != "":
-		if err := validateEndpoint(c.Endpoint); err != "" {
+		if err := obs.CheckEndpoint(c.Endpoint); err != nil {
 			diags.AddAttributeError(path.Root("endpoint"), "Invalid OBS endpoint",
-				"endpoint (or "+envEndpoint+") "+err+"; expected a URL like https://obs.cn-north-4.myhuaweicloud.com, got "+
-					strconv.Quote(c.Endpoint)+".")
+				"endpoint (or "+envEndpoint+"): "+err.Error()+"; expected a URL like https://obs.cn-north-4.myhuaweicloud.com.")
 		}
 	case c.Region != "":
 		if strings.ContainsAny(c.Region, "/:. ") {
@@ -316,27 +315,6 @@ func resolveConfig(m providerModel, getenv func(string) string) (resolvedConfig,
 		}
 	}
 	return resolvedConfig{clientConfig: c, maxConcurrentParts: parts}, diags
-}
-
-// validateEndpoint returns "" for a usable endpoint URL, else what is wrong.
-func validateEndpoint(s string) string {
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return "is not a URL"
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "must start with https:// or http://"
-	case u.Hostname() == "":
-		return "has no host"
-	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.User != nil:
-		return "must be scheme://host[:port] without path, query or credentials"
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "has an invalid port"
-		}
-	}
-	return ""
 }
 
 func endpointIsIP(s string) bool {

@@ -92,7 +92,7 @@ func TestResolveConfig_errors(t *testing.T) {
 		{"missing secret key", nil, map[string]string{envSecretKey: ""}, "secret_key", []string{"secret_key", envSecretKey}},
 		{"missing region and endpoint", nil, map[string]string{envRegion: ""}, "region", []string{"region", envRegion, envEndpoint}},
 		{"endpoint without scheme", func(m *providerModel) { m.Endpoint = types.StringValue("obs.example.com") }, nil, "endpoint", []string{"endpoint", envEndpoint, "https://"}},
-		{"endpoint with path", func(m *providerModel) { m.Endpoint = types.StringValue("https://obs.example.com/bucket") }, nil, "endpoint", []string{"endpoint", "without path"}},
+		{"endpoint with path", func(m *providerModel) { m.Endpoint = types.StringValue("https://obs.example.com/bucket") }, nil, "endpoint", []string{"endpoint", "no path"}},
 		{"endpoint bad port", func(m *providerModel) { m.Endpoint = types.StringValue("https://obs.example.com:99999") }, nil, "endpoint", []string{"port"}},
 		{"endpoint from env malformed", nil, map[string]string{envEndpoint: "ftp://x"}, "endpoint", []string{envEndpoint}},
 		{"region malformed", func(m *providerModel) { m.Region = types.StringValue("cn north/4") }, nil, "region", []string{"region"}},
