@@ -141,7 +141,7 @@ func resumeOnce(s *server, c obs.Client, path, key string, size, ps int64, conc 
 		}}
 	_, rec, err := upload.Upload(ctx, c, in)
 	if err == nil || rec == nil {
-		return r, fmt.Errorf("interrupted upload: want an error and a record, got %v (record %v)", err, rec != nil)
+		return r, fmt.Errorf("interrupted upload: want an error and a record, got %w (record %v)", err, rec != nil)
 	}
 	// Let the server finish with the requests the cancellation cut off.
 	time.Sleep(500 * time.Millisecond)

@@ -29,12 +29,11 @@ const (
 // env is one test's world: a local OBS server, a terraform working
 // directory and the environment terraform runs with.
 type env struct {
-	t       *testing.T
-	srv     *obslocal.Server
-	srvCfg  obslocal.Config
-	dir     string   // terraform working directory (sources live here too)
-	tfEnv   []string // extra environment for terraform
-	secrets []string // strings the provider must never print
+	t      *testing.T
+	srv    *obslocal.Server
+	srvCfg obslocal.Config
+	dir    string   // terraform working directory (sources live here too)
+	tfEnv  []string // extra environment for terraform
 }
 
 // newEnv starts a local OBS server for the test. cfg may set Credentials,

@@ -95,7 +95,7 @@ func startGateway(t *testing.T) *gateway {
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cancel()
-		<-exited
+		<-exited //nolint:errcheck // killed on purpose: its exit error says only that
 	})
 	if err := waitListening(addr, exited, 15*time.Second); err != nil {
 		t.Fatalf("versitygw did not start: %v\noutput:\n%s", err, out.String())

@@ -142,7 +142,7 @@ func (f *fakeOBS) readBody(r io.ReaderAt, off, size int64, n int, limit int64) (
 	}
 	var buf bytes.Buffer
 	h := md5.New()
-	var dst io.Writer = io.MultiWriter(h, &buf)
+	dst := io.MultiWriter(h, &buf)
 	if f.trustMD5 {
 		dst = io.Discard
 	}

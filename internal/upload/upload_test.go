@@ -270,7 +270,7 @@ func TestPartDeadlineExpiredIsRetried(t *testing.T) {
 }
 
 // cancelAfter runs an upload and cancels it once n parts were stored.
-func cancelAfter(t *testing.T, f *fakeOBS, in Input, n int32) (Output, *Record, error, time.Duration) {
+func cancelAfter(t *testing.T, f *fakeOBS, in Input, n int32) (Output, *Record, time.Duration, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -287,7 +287,7 @@ func cancelAfter(t *testing.T, f *fakeOBS, in Input, n int32) (Output, *Record, 
 	if cancelledAt.Load() == 0 {
 		t.Fatalf("upload finished before %d parts: %v", n, err)
 	}
-	return out, rec, err, time.Since(time.Unix(0, cancelledAt.Load()))
+	return out, rec, time.Since(time.Unix(0, cancelledAt.Load())), err
 }
 
 // checkRecordExact asserts that rec lists exactly the parts the server holds.
@@ -317,7 +317,7 @@ func TestCancelThenResume(t *testing.T) {
 	path, data := writeFile(t, parts*MinPartSize-5, 5)
 	in := input(path, MinPartSize)
 	in.Concurrency = 4
-	out, rec, err, took := cancelAfter(t, f, in, parts/2)
+	out, rec, took, err := cancelAfter(t, f, in, parts/2)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
@@ -335,7 +335,7 @@ func TestCancelThenResume(t *testing.T) {
 	if rec.PartSize != MinPartSize || rec.Size != parts*MinPartSize-5 || rec.Source != fp {
 		t.Fatalf("record %+v", rec)
 	}
-	var missing int64 = rec.Size
+	missing := rec.Size
 	for _, p := range rec.Parts {
 		missing -= p.Size
 	}
@@ -393,7 +393,7 @@ func TestDiscoveryAfterRecordLost(t *testing.T) {
 	f := newFake()
 	path, data := writeFile(t, parts*MinPartSize, 7)
 	in := input(path, MinPartSize)
-	_, rec, err, _ := cancelAfter(t, f, in, parts/2)
+	_, rec, _, err := cancelAfter(t, f, in, parts/2)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}

@@ -326,9 +326,13 @@ func TestListUploadsPaging(t *testing.T) {
 			t.Fatalf("%d %s", resp.StatusCode, body)
 		}
 		var r struct {
-			IsTruncated                       bool
-			NextKeyMarker, NextUploadIdMarker string
-			Upload                            []struct{ Key, UploadId string }
+			IsTruncated        bool
+			NextKeyMarker      string
+			NextUploadIDMarker string `xml:"NextUploadIdMarker"`
+			Upload             []struct {
+				Key      string
+				UploadID string `xml:"UploadId"`
+			}
 		}
 		if err := xml.Unmarshal(body, &r); err != nil {
 			t.Fatal(err)
@@ -337,12 +341,12 @@ func TestListUploadsPaging(t *testing.T) {
 			t.Fatalf("page of %d", len(r.Upload))
 		}
 		for _, u := range r.Upload {
-			seen[u.UploadId]++
+			seen[u.UploadID]++
 		}
 		if !r.IsTruncated {
 			break
 		}
-		km, um = r.NextKeyMarker, r.NextUploadIdMarker
+		km, um = r.NextKeyMarker, r.NextUploadIDMarker
 	}
 	if len(seen) != len(want) {
 		t.Fatalf("saw %d uploads, want %d", len(seen), len(want))

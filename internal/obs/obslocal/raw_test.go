@@ -85,14 +85,15 @@ func (c *rawClient) expectErr(q rawReq, status int, code string) {
 	c.t.Helper()
 	resp, body := c.do(q)
 	var e struct {
-		Code, RequestId string
+		Code      string
+		RequestID string `xml:"RequestId"`
 	}
 	_ = xml.Unmarshal(body, &e)
 	if resp.StatusCode != status || e.Code != code {
 		c.t.Fatalf("%s %s: got %d %q, want %d %s\n%s", q.method, q.path, resp.StatusCode, e.Code, status, code, body)
 	}
 	if resp.Header.Get("x-obs-request-id") == "" || resp.Header.Get("x-obs-id-2") == "" ||
-		(q.method != "HEAD" && e.RequestId != resp.Header.Get("x-obs-request-id")) {
+		(q.method != "HEAD" && e.RequestID != resp.Header.Get("x-obs-request-id")) {
 		c.t.Fatalf("%s %s: missing request id headers %v", q.method, q.path, resp.Header)
 	}
 }
@@ -176,11 +177,13 @@ func (c *rawClient) initiate(bucket, key string, hdr map[string]string) string {
 	if resp.StatusCode != 200 {
 		c.t.Fatalf("initiate: %d %s", resp.StatusCode, body)
 	}
-	var r struct{ UploadId string }
+	var r struct {
+		UploadID string `xml:"UploadId"`
+	}
 	if err := xml.Unmarshal(body, &r); err != nil {
 		c.t.Fatal(err)
 	}
-	return r.UploadId
+	return r.UploadID
 }
 
 func escKey(k string) string { return strings.ReplaceAll(url.PathEscape(k), "%2F", "/") }
