@@ -106,7 +106,7 @@ func objectMultipartSchemaV0(ctx context.Context) schema.Schema {
 				Validators:          []validator.String{stringvalidator.LengthBetween(1, 1024), headerValue()},
 			},
 			"content_encoding": schema.StringAttribute{
-				MarkdownDescription: "Content-Encoding of the object, e.g. `gzip`.",
+				MarkdownDescription: "Content-Encoding of the object, e.g. `gzip`. Default: none.",
 				Optional:            true,
 				Validators:          []validator.String{stringvalidator.LengthBetween(1, 1024), headerValue()},
 			},
@@ -122,13 +122,13 @@ func objectMultipartSchemaV0(ctx context.Context) schema.Schema {
 			},
 			"metadata": schema.MapAttribute{
 				MarkdownDescription: "User metadata (`x-obs-meta-*`). Names are lower-case letters, digits and `-`; names and values " +
-					"are US-ASCII; at most 8 KiB in total including the two entries the provider adds (`" + metaSHA256 + "`, `" + metaSource + "`).",
+					"are US-ASCII; at most 8 KiB in total including the two entries the provider adds (`" + metaSHA256 + "`, `" + metaSource + "`). Default: none.",
 				ElementType: types.StringType,
 				Optional:    true,
 				Validators:  []validator.Map{metadataValidator{}},
 			},
 			"tags": schema.MapAttribute{
-				MarkdownDescription: "Object tags (`x-obs-tagging`), at most 10; keys 1–128 and values 0–255 characters.",
+				MarkdownDescription: "Object tags (`x-obs-tagging`), at most 10; keys 1–128 and values 0–255 characters. Default: none.",
 				ElementType:         types.StringType,
 				Optional:            true,
 				Validators: []validator.Map{
@@ -138,7 +138,7 @@ func objectMultipartSchemaV0(ctx context.Context) schema.Schema {
 				},
 			},
 			"website_redirect_location": schema.StringAttribute{
-				MarkdownDescription: "Redirect for website hosting: starts with `/`, `http://` or `https://`; at most 2048 characters.",
+				MarkdownDescription: "Redirect for website hosting: starts with `/`, `http://` or `https://`; at most 2048 characters. Default: none.",
 				Optional:            true,
 				Validators: []validator.String{
 					stringvalidator.LengthAtMost(2048),
@@ -152,7 +152,7 @@ func objectMultipartSchemaV0(ctx context.Context) schema.Schema {
 				Validators:          []validator.Int64{int64validator.AtLeast(0)},
 			},
 			"server_side_encryption": schema.StringAttribute{
-				MarkdownDescription: "`kms` for SSE-KMS. For SSE-C set `sse_c_key` instead.",
+				MarkdownDescription: "Server-side encryption: `kms` for SSE-KMS. Default: none (the bucket's default encryption applies). For SSE-C set `sse_c_key` instead.",
 				Optional:            true,
 				Validators:          []validator.String{stringvalidator.OneOf("kms")},
 			},
@@ -182,7 +182,7 @@ func objectMultipartSchemaV0(ctx context.Context) schema.Schema {
 				Validators:          []validator.String{rfc3339Validator{}},
 			},
 			"grants": schema.SingleNestedAttribute{
-				MarkdownDescription: "Permissions granted to other OBS accounts by domain ID, in addition to `acl`.",
+				MarkdownDescription: "Permissions granted to other OBS accounts by domain ID, in addition to `acl`. Default: none.",
 				Optional:            true,
 				Attributes: map[string]schema.Attribute{
 					"read":         domainIDs("READ (read the object and its metadata)"),
