@@ -150,6 +150,22 @@ func New(cfg Config) (Client, error) {
 	return c, nil
 }
 
+// call runs one SDK operation under the retry policy. The SDK recovers its
+// own panics into a nil output with a nil error; call reports that as an
+// error, so callers get an output or an error.
+func call[T any](ctx context.Context, c *client, t target, op func(cl *sdk.ObsClient) (*T, error)) (*T, error) {
+	var out *T
+	err := c.do(ctx, t, func(cl *sdk.ObsClient) error {
+		o, err := op(cl)
+		if err == nil && o == nil {
+			return errNilOutput
+		}
+		out = o
+		return err
+	})
+	return out, err
+}
+
 // parseEndpoint checks that raw is an http(s) URL with a host and nothing
 // else, and returns it without a trailing slash, plus its host name.
 func parseEndpoint(raw string) (endpoint, host string, err error) {
@@ -375,23 +391,14 @@ func (c *client) ListParts(ctx context.Context, in ListPartsInput) ([]Part, erro
 	var parts []Part
 	marker := 0
 	for {
-		var page *sdk.ListPartsOutput
-		err := c.do(ctx, t, func(cl *sdk.ObsClient) error {
-			out, err := cl.ListParts(&sdk.ListPartsInput{
+		page, err := call(ctx, c, t, func(cl *sdk.ObsClient) (*sdk.ListPartsOutput, error) {
+			return cl.ListParts(&sdk.ListPartsInput{
 				Bucket:           in.Bucket,
 				Key:              in.Key,
 				UploadId:         in.UploadID,
 				MaxParts:         pageSize,
 				PartNumberMarker: marker,
 			}, c.ext(nil))
-			if err != nil {
-				return err
-			}
-			if out == nil {
-				return errNilOutput
-			}
-			page = out
-			return nil
 		})
 		if err != nil {
 			return nil, err
@@ -450,23 +457,14 @@ func (c *client) ListUploads(ctx context.Context, bucket, key string) ([]Upload,
 	var uploads []Upload
 	keyMarker, idMarker := "", ""
 	for {
-		var page *sdk.ListMultipartUploadsOutput
-		err := c.do(ctx, t, func(cl *sdk.ObsClient) error {
-			out, err := cl.ListMultipartUploads(&sdk.ListMultipartUploadsInput{
+		page, err := call(ctx, c, t, func(cl *sdk.ObsClient) (*sdk.ListMultipartUploadsOutput, error) {
+			return cl.ListMultipartUploads(&sdk.ListMultipartUploadsInput{
 				Bucket:         bucket,
 				Prefix:         prefix,
 				MaxUploads:     1000,
 				KeyMarker:      keyMarker,
 				UploadIdMarker: idMarker,
 			}, c.ext(nil))
-			if err != nil {
-				return err
-			}
-			if out == nil {
-				return errNilOutput
-			}
-			page = out
-			return nil
 		})
 		if err != nil {
 			return nil, err
@@ -520,25 +518,19 @@ func (c *client) CompleteMultipartUpload(ctx context.Context, in CompleteInput) 
 		parts = append(parts, sdk.Part{PartNumber: p.Number, ETag: quoteETag(p.ETag)})
 	}
 	sort.SliceStable(parts, func(i, j int) bool { return parts[i].PartNumber < parts[j].PartNumber })
-	var res CompleteOutput
-	err := c.do(ctx, t, func(cl *sdk.ObsClient) error {
-		out, err := cl.CompleteMultipartUpload(&sdk.CompleteMultipartUploadInput{
+	out, err := call(ctx, c, t, func(cl *sdk.ObsClient) (*sdk.CompleteMultipartUploadOutput, error) {
+		return cl.CompleteMultipartUpload(&sdk.CompleteMultipartUploadInput{
 			Bucket:   in.Bucket,
 			Key:      in.Key,
 			UploadId: in.UploadID,
 			// The SDK sorts this slice in place; give each attempt its own.
 			Parts: append([]sdk.Part(nil), parts...),
 		}, c.ext(nil))
-		if err != nil {
-			return err
-		}
-		if out == nil {
-			return errNilOutput
-		}
-		res = CompleteOutput{ETag: unquoteETag(out.ETag), VersionID: out.VersionId}
-		return nil
 	})
-	return res, err
+	if err != nil {
+		return CompleteOutput{}, err
+	}
+	return CompleteOutput{ETag: unquoteETag(out.ETag), VersionID: out.VersionId}, nil
 }
 
 // AbortMultipartUpload implements Client.
@@ -547,15 +539,12 @@ func (c *client) AbortMultipartUpload(ctx context.Context, bucket, key, uploadID
 	if err := checkUpload(t, bucket, key, uploadID); err != nil {
 		return err
 	}
-	return c.do(ctx, t, func(cl *sdk.ObsClient) error {
-		out, err := cl.AbortMultipartUpload(&sdk.AbortMultipartUploadInput{
+	_, err := call(ctx, c, t, func(cl *sdk.ObsClient) (*sdk.BaseModel, error) {
+		return cl.AbortMultipartUpload(&sdk.AbortMultipartUploadInput{
 			Bucket: bucket, Key: key, UploadId: uploadID,
 		}, c.ext(nil))
-		if err == nil && out == nil {
-			return errNilOutput
-		}
-		return err
 	})
+	return err
 }
 
 // HeadObject implements Client.
@@ -568,21 +557,15 @@ func (c *client) HeadObject(ctx context.Context, in HeadInput) (ObjectInfo, erro
 	if err != nil {
 		return ObjectInfo{}, t.err(err)
 	}
-	var info ObjectInfo
-	err = c.do(ctx, t, func(cl *sdk.ObsClient) error {
-		out, err := cl.GetObjectMetadata(&sdk.GetObjectMetadataInput{
+	out, err := call(ctx, c, t, func(cl *sdk.ObsClient) (*sdk.GetObjectMetadataOutput, error) {
+		return cl.GetObjectMetadata(&sdk.GetObjectMetadataInput{
 			Bucket: in.Bucket, Key: in.Key, SseHeader: ssec.header(),
 		}, c.ext(nil))
-		if err != nil {
-			return err
-		}
-		if out == nil {
-			return errNilOutput
-		}
-		info = objectInfo(out)
-		return nil
 	})
-	return info, err
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return objectInfo(out), nil
 }
 
 // objectInfo maps a HEAD response. The SDK lower-cases response header
@@ -620,13 +603,10 @@ func (c *client) DeleteObject(ctx context.Context, bucket, key string) error {
 	if err := checkObject(t, bucket, key); err != nil {
 		return err
 	}
-	return c.do(ctx, t, func(cl *sdk.ObsClient) error {
-		out, err := cl.DeleteObject(&sdk.DeleteObjectInput{Bucket: bucket, Key: key}, c.ext(nil))
-		if err == nil && out == nil {
-			return errNilOutput
-		}
-		return err
+	_, err := call(ctx, c, t, func(cl *sdk.ObsClient) (*sdk.DeleteObjectOutput, error) {
+		return cl.DeleteObject(&sdk.DeleteObjectInput{Bucket: bucket, Key: key}, c.ext(nil))
 	})
+	return err
 }
 
 // PutObject implements Client.
