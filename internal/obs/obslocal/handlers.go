@@ -328,17 +328,9 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, rt route, aut
 	if e != nil {
 		return e
 	}
-	want, e := md5Digest(r)
+	path, size, sum, e := s.receiveVerified(r, maxPutSize, tooLarge)
 	if e != nil {
 		return e
-	}
-	path, size, sum, err := s.st.receive(r.Body, maxPutSize)
-	if err != nil {
-		return bodyError(err, tooLarge)
-	}
-	if want != nil && !bytes.Equal(want, sum) {
-		_ = os.Remove(path)
-		return errf(http.StatusBadRequest, "BadDigest", "The Content-MD5 you specified did not match what we received.")
 	}
 	etag := sum
 	if attrs["x-server-side-encryption"] != "" || attrs["x-server-side-encryption-customer-algorithm"] != "" {
@@ -448,17 +440,9 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, rt route, au
 	if r.ContentLength > maxPartSize {
 		return tooLarge
 	}
-	want, e := md5Digest(r)
+	path, size, sum, e := s.receiveVerified(r, maxPartSize, tooLarge)
 	if e != nil {
 		return e
-	}
-	path, size, sum, err := s.st.receive(r.Body, maxPartSize)
-	if err != nil {
-		return bodyError(err, tooLarge)
-	}
-	if want != nil && !bytes.Equal(want, sum) {
-		_ = os.Remove(path)
-		return errf(http.StatusBadRequest, "BadDigest", "The Content-MD5 you specified did not match what we received.")
 	}
 	etag := sum
 	if u.sse() {
@@ -775,4 +759,23 @@ func appendFile(dst *os.File, path string) error {
 	defer f.Close()
 	_, err = io.Copy(dst, f) // copy_file_range/sendfile on Linux
 	return err
+}
+
+// receiveVerified streams the request body to a file (at most limit bytes,
+// else tooLarge) and checks it against Content-MD5 when one was sent
+// (BadDigest). It returns the file, its size and its MD5.
+func (s *Server) receiveVerified(r *http.Request, limit int64, tooLarge *apiError) (string, int64, []byte, *apiError) {
+	want, e := md5Digest(r)
+	if e != nil {
+		return "", 0, nil, e
+	}
+	path, size, sum, err := s.st.receive(r.Body, limit)
+	if err != nil {
+		return "", 0, nil, bodyError(err, tooLarge)
+	}
+	if want != nil && !bytes.Equal(want, sum) {
+		_ = os.Remove(path)
+		return "", 0, nil, errf(http.StatusBadRequest, "BadDigest", "The Content-MD5 you specified did not match what we received.")
+	}
+	return path, size, sum, nil
 }
