@@ -228,21 +228,13 @@ func (u *uploader) hashParts(ctx context.Context, parts []obs.Part) (map[int]md5
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(u.in.Concurrency)
 	for _, p := range parts {
-		u.mu.Lock()
-		sum, ok := u.localMD5[p.Number]
-		u.mu.Unlock()
-		if ok {
-			out[p.Number] = sum
-			continue
-		}
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			off, size := u.layout.Part(p.Number)
-			sum, err := hashRange(u.f, off, size)
+			sum, err := u.partMD5(p.Number)
 			if err != nil {
-				return fmt.Errorf("reading %s part %d: %w", u.in.Path, p.Number, err)
+				return fmt.Errorf("part %d: %w", p.Number, err)
 			}
 			mu.Lock()
 			out[p.Number] = sum
@@ -260,6 +252,23 @@ func (u *uploader) hashParts(ctx context.Context, parts []obs.Part) (map[int]md5
 		return nil, err
 	}
 	return out, nil
+}
+
+// partMD5 returns the MD5 of part n's bytes, reading them only when
+// reconciliation has not already hashed them.
+func (u *uploader) partMD5(n int) (md5Sum, error) {
+	u.mu.Lock()
+	sum, ok := u.localMD5[n]
+	u.mu.Unlock()
+	if ok {
+		return sum, nil
+	}
+	off, size := u.layout.Part(n)
+	sum, err := hashRange(u.f, off, size)
+	if err != nil {
+		return sum, fmt.Errorf("reading %s: %w", u.in.Path, err)
+	}
+	return sum, nil
 }
 
 // completedEarlier reports whether the recorded upload, gone from the server,

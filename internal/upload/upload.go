@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -324,7 +325,10 @@ func (u *uploader) partDone(size int64, sent bool) {
 	}
 }
 
-// transfer sends every part not yet in u.done.
+// transfer sends every part not yet in u.done. Hashing runs ahead of
+// sending: while parts are on the wire, up to Concurrency further parts are
+// hashed, so that a connection does not sit idle while its next part's MD5 is
+// computed.
 func (u *uploader) transfer(ctx context.Context) error {
 	var todo []int
 	u.mu.Lock()
@@ -339,17 +343,26 @@ func (u *uploader) transfer(ctx context.Context) error {
 		"part_size", u.layout.PartSize, "concurrency", u.in.Concurrency)
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(u.in.Concurrency)
-	finished := make(chan error, 1)
-	go func() {
-		for _, n := range todo {
-			if gctx.Err() != nil {
-				break
+	hashed := make(chan hashedPart, u.in.Concurrency)
+	g.Go(func() error {
+		defer close(hashed)
+		return u.hashAhead(gctx, todo, hashed)
+	})
+	for range min(u.in.Concurrency, len(todo)) {
+		g.Go(func() error {
+			for p := range hashed {
+				if gctx.Err() != nil {
+					return nil
+				}
+				if err := u.sendPart(gctx, p.n, p.sum); err != nil {
+					return err
+				}
 			}
-			g.Go(func() error { return u.sendPart(gctx, n) })
-		}
-		finished <- g.Wait()
-	}()
+			return nil
+		})
+	}
+	finished := make(chan error, 1)
+	go func() { finished <- g.Wait() }()
 	var err error
 	select {
 	case err = <-finished:
@@ -365,13 +378,43 @@ func (u *uploader) transfer(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("multipart upload %s interrupted: %w", id, ctx.Err())
 	}
-	if err != nil {
-		return err
-	}
-	return nil
+	return err
 }
 
-func (u *uploader) sendPart(ctx context.Context, n int) error {
+// A hashedPart is a part number with the MD5 of its bytes.
+type hashedPart struct {
+	n   int
+	sum md5Sum
+}
+
+// hashAhead hashes the parts in todo, as many at a time as there are CPUs
+// (at most Concurrency), and hands each to the senders through out.
+func (u *uploader) hashAhead(ctx context.Context, todo []int, out chan<- hashedPart) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(min(u.in.Concurrency, runtime.GOMAXPROCS(0)))
+	for _, n := range todo {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			sum, err := u.partMD5(n)
+			if err != nil {
+				return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
+			}
+			select {
+			case out <- hashedPart{n: n, sum: sum}:
+				return nil
+			case <-gctx.Done():
+				return nil
+			}
+		})
+	}
+	return g.Wait()
+}
+
+// sendPart uploads part n, whose bytes hash to sum, with Content-MD5 and
+// retries.
+func (u *uploader) sendPart(ctx context.Context, n int, sum md5Sum) error {
 	if err := u.in.Budget.acquire(ctx); err != nil {
 		return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
 	}
@@ -379,15 +422,6 @@ func (u *uploader) sendPart(ctx context.Context, n int) error {
 	perr := func(err error) error { return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err} }
 	off, size := u.layout.Part(n)
 	sr := io.NewSectionReader(u.f, off, size)
-	u.mu.Lock()
-	sum, ok := u.localMD5[n]
-	u.mu.Unlock()
-	if !ok {
-		var err error
-		if sum, err = hashRange(sr, 0, size); err != nil {
-			return perr(fmt.Errorf("reading %s: %w", u.in.Path, err))
-		}
-	}
 	for attempt := 1; ; attempt++ {
 		pctx, cancel := context.WithTimeout(ctx, u.in.PartTimeout(size))
 		etag, err := u.c.UploadPart(pctx, obs.UploadPartInput{
