@@ -11,8 +11,11 @@
 #   BENCH_PART_SIZES [9MiB,16MiB,64MiB]  part sizes of row 1
 #   BENCH_PLAN_RESOURCES [100]    resources in row 5
 #   BENCH_PLAN_FILE_SIZE [64MiB]  size of each of them
-#   BENCH_OUT [docs/benchmarks.md]  report path; "-" writes none
+#   BENCH_ROWS [1,2,3,4,5]        rows of the table to measure
+#   BENCH_OUT [docs/benchmarks.md]  report path; "-" writes none (the default
+#                                 when BENCH_ROWS selects only some rows)
 # e.g. BENCH_SIZE=64MiB BENCH_HASH_SIZE=128MiB BENCH_RUNS=1 BENCH_PLAN_RESOURCES=5 make bench
+#      BENCH_ROWS=1 BENCH_PART_SIZES=16MiB make bench   (throughput only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,11 +33,14 @@ go build -o "$tmp/obsbench" ./cmd/obsbench
 go test -c -o "$tmp/provider.test" ./internal/provider
 
 out=${BENCH_OUT:-docs/benchmarks.md}
+if [[ -n ${BENCH_ROWS:-} && -z ${BENCH_OUT:-} ]]; then
+	out="-" # a partial run does not overwrite the report
+fi
 [[ $out == "-" ]] && out=""
 
 # The command recorded in the report: make bench plus any overrides in effect.
 cmdline="make bench"
-for v in BENCH_SIZE BENCH_HASH_SIZE BENCH_RUNS BENCH_CONCURRENCY BENCH_PART_SIZES BENCH_PLAN_RESOURCES BENCH_PLAN_FILE_SIZE; do
+for v in BENCH_SIZE BENCH_HASH_SIZE BENCH_RUNS BENCH_CONCURRENCY BENCH_PART_SIZES BENCH_PLAN_RESOURCES BENCH_PLAN_FILE_SIZE BENCH_ROWS; do
 	[[ -n ${!v:-} ]] && cmdline="$v=${!v} $cmdline"
 done
 

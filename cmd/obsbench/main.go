@@ -8,7 +8,7 @@
 //
 // Sizes and repetitions come from the environment (BENCH_SIZE, BENCH_HASH_SIZE,
 // BENCH_RUNS, BENCH_CONCURRENCY, BENCH_PART_SIZES, BENCH_PLAN_RESOURCES,
-// BENCH_PLAN_FILE_SIZE); see scripts/bench.sh.
+// BENCH_PLAN_FILE_SIZE, BENCH_ROWS); see scripts/bench.sh.
 package main
 
 import (
@@ -23,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 )
 
 const (
@@ -39,7 +41,13 @@ type config struct {
 	partSizes                    []int64
 	memPartSizes                 []int64
 	resumePartSize               int64
+	rows                         map[int]bool // rows of the table to measure (BENCH_ROWS)
+	netBPS                       int64        // per-connection limit of the network-bound run (BENCH_NET_MBPS)
+	netPartSize                  int64
 }
+
+// measures reports whether row n of the table is to be measured.
+func (c config) measures(n int) bool { return c.rows[n] }
 
 func main() {
 	log.SetFlags(0)
@@ -69,6 +77,11 @@ func main() {
 	}
 	c.memPartSizes = []int64{64 * mib, 9 * mib}
 	c.resumePartSize = 9 * mib
+	c.netBPS = int64(envInt("BENCH_NET_MBPS", 50)) * 1e6
+	c.netPartSize = 16 * mib
+	if c.rows, err = rowSet(envStr("BENCH_ROWS", "1,2,3,4,5")); err != nil {
+		log.Fatal(err)
+	}
 
 	rep, err := run(c)
 	if err != nil {
@@ -98,8 +111,10 @@ func run(c config) (*report, error) {
 	if err := writeRandom(upSrc, c.size, 1); err != nil {
 		return nil, err
 	}
-	if err := writeRandom(hashSrc, c.hashSize, 2); err != nil {
-		return nil, err
+	if c.measures(2) || c.measures(3) {
+		if err := writeRandom(hashSrc, c.hashSize, 2); err != nil {
+			return nil, err
+		}
 	}
 
 	srv, err := startServer(c.obslocal, filepath.Join(work, "obslocal-data"))
@@ -117,30 +132,38 @@ func run(c config) (*report, error) {
 	}
 	ctx := context.Background()
 
-	// 1. Upload throughput, methods interleaved and rotated each run.
+	// 1. Upload throughput, methods interleaved and rotated each run: first
+	// on the bare loopback (CPU-bound), then with every connection throttled
+	// by the server (network-bound).
 	for _, ps := range c.partSizes {
-		samples := make([][]sample, len(ms))
-		for r := range c.runs {
-			for i := range ms {
-				k := (i + r) % len(ms)
-				progress("throughput: %s, %s parts, run %d/%d", ms[k].name, fmtBytes(ps), r+1, c.runs)
-				key := fmt.Sprintf("tp/%d/%d/%d", ps, k, r)
-				s, err := measure(ctx, srv, cl, ms[k], upSrc, key, c.size, ps, c.conc)
-				if err != nil {
-					return nil, err
-				}
-				samples[k] = append(samples[k], s)
-			}
+		if !c.measures(1) {
+			break
 		}
-		tp := throughput{partSize: ps}
-		for k := range ms {
-			tp.methods = append(tp.methods, summarize(ms[k].name, samples[k], c.size))
+		tp, err := compare(ctx, srv, cl, ms, c, upSrc, ps, "")
+		if err != nil {
+			return nil, err
 		}
 		rep.throughput = append(rep.throughput, tp)
+	}
+	if c.measures(1) && c.netBPS > 0 {
+		if err := srv.throttleParts(c.netBPS); err != nil {
+			return nil, err
+		}
+		tp, err := compare(ctx, srv, cl, ms, c, upSrc, c.netPartSize, fmt.Sprintf("network-bound (%.0f MB/s per connection)", float64(c.netBPS)/1e6))
+		if err != nil {
+			return nil, err
+		}
+		if err := srv.clearFaults(); err != nil {
+			return nil, err
+		}
+		rep.network = &tp
 	}
 
 	// 4. Resume efficiency (engine-level cancel at 50%).
 	for r := range c.runs {
+		if !c.measures(4) {
+			break
+		}
 		progress("resume: run %d/%d", r+1, c.runs)
 		res, err := resumeOnce(srv, cl, upSrc, fmt.Sprintf("resume/%d", r), c.size, c.resumePartSize, c.conc)
 		if err != nil {
@@ -150,10 +173,15 @@ func run(c config) (*report, error) {
 	}
 
 	// 2. Plan-time hashing vs sha256sum, page cache warm, interleaved.
-	if err := warm(hashSrc); err != nil {
-		return nil, err
-	}
 	for r := range c.runs {
+		if !c.measures(2) {
+			break
+		}
+		if r == 0 {
+			if err := warm(hashSrc); err != nil {
+				return nil, err
+			}
+		}
 		progress("hashing: run %d/%d", r+1, c.runs)
 		d, err := timeCmd("sha256sum", hashSrc)
 		if err != nil {
@@ -179,6 +207,10 @@ func run(c config) (*report, error) {
 		rep.resolveHit = append(rep.resolveHit, time.Duration(ns))
 	}
 
+	if !c.measures(3) && !c.measures(5) {
+		rep.elapsed = time.Since(start)
+		return rep, nil
+	}
 	// 3. Peak RSS of the provider during a real terraform apply; then the
 	// plan of the unchanged file (1 resource).
 	t, err := newTF(c.terraform, c.providerDir, work)
@@ -187,6 +219,9 @@ func run(c config) (*report, error) {
 	}
 	rep.terraformVersion = commandOutput(c.terraform, "version")
 	for _, ps := range c.memPartSizes {
+		if !c.measures(3) {
+			break
+		}
 		var m memResult
 		m.partSize = ps
 		for r := range c.runs {
@@ -235,6 +270,10 @@ resource "obs_object_multipart" "o" {
 	}
 
 	// 5. Plan of many unchanged resources (fingerprint hits from private state).
+	if !c.measures(5) {
+		rep.elapsed = time.Since(start)
+		return rep, nil
+	}
 	progress("plan scale: writing %d files of %s and applying", c.planN, fmtBytes(c.planFileSize))
 	dir := filepath.Join(work, "scale")
 	srcDir := filepath.Join(work, "scale-src")
@@ -273,6 +312,29 @@ resource "obs_object_multipart" "o" {
 	}
 	rep.elapsed = time.Since(start)
 	return rep, nil
+}
+
+// compare uploads the file with every method c.runs times, interleaved and
+// rotated each run, and summarizes each method.
+func compare(ctx context.Context, srv *server, cl obs.Client, ms []method, c config, path string, ps int64, regime string) (throughput, error) {
+	samples := make([][]sample, len(ms))
+	for r := range c.runs {
+		for i := range ms {
+			k := (i + r) % len(ms)
+			progress("throughput%s: %s, %s parts, run %d/%d", strings.TrimSuffix(" "+regime, " "), ms[k].name, fmtBytes(ps), r+1, c.runs)
+			key := fmt.Sprintf("tp/%d/%d/%d", ps, k, r)
+			s, err := measure(ctx, srv, cl, ms[k], path, key, c.size, ps, c.conc)
+			if err != nil {
+				return throughput{}, err
+			}
+			samples[k] = append(samples[k], s)
+		}
+	}
+	tp := throughput{partSize: ps, regime: regime}
+	for k := range ms {
+		tp.methods = append(tp.methods, summarize(ms[k].name, samples[k], c.size))
+	}
+	return tp, nil
 }
 
 func progress(format string, args ...any) {
@@ -365,6 +427,19 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size (e.g. 2GiB, 512MiB, 1048576)", s)
 	}
 	return n * mult, nil
+}
+
+// rowSet parses BENCH_ROWS, a comma-separated list of table rows (1-5).
+func rowSet(s string) (map[int]bool, error) {
+	rows := map[int]bool{}
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 5 {
+			return nil, fmt.Errorf("BENCH_ROWS=%q: want row numbers 1 to 5, comma-separated", s)
+		}
+		rows[n] = true
+	}
+	return rows, nil
 }
 
 func sizeList(s string) ([]int64, error) {

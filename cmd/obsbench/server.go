@@ -101,6 +101,31 @@ func (s *server) partBytes() (int64, error) {
 	return st.Ops[obslocal.OpUploadPart].BodyBytes, err
 }
 
+// throttleParts makes the server read every UploadPart body at no more than
+// bps bytes per second, as a network link would.
+func (s *server) throttleParts(bps int64) error {
+	body := fmt.Sprintf(`{"Op":%q,"Times":-1,"BytesPerSecond":%d}`, obslocal.OpUploadPart, bps)
+	return s.admin(http.MethodPost, "/__obslocal/faults", body)
+}
+
+func (s *server) clearFaults() error { return s.admin(http.MethodDelete, "/__obslocal/faults", "") }
+
+func (s *server) admin(method, path, body string) error {
+	req, err := http.NewRequest(method, "http://"+s.addr+path, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	}
+	return nil
+}
+
 func (s *server) stop() {
 	if s.cmd.Process == nil {
 		return

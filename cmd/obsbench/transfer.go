@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/md5"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"os"
@@ -44,7 +46,7 @@ func methods(s *server, c obs.Client, conc int) ([]method, error) {
 	}
 	return []method{
 		{"ceiling (parallel UploadPart, no hashing)", func(ctx context.Context, path, key string, size, ps int64, conc int) error {
-			return ceilingUpload(ctx, c, path, key, size, ps, conc)
+			return ceilingUpload(ctx, c, path, key, size, ps, conc, false)
 		}},
 		{"engine (upload.Upload)", func(ctx context.Context, path, key string, _, ps int64, conc int) error {
 			_, _, err := upload.Upload(ctx, c, upload.Input{Bucket: bucket, Key: key, Path: path, PartSize: ps, Concurrency: conc})
@@ -56,13 +58,18 @@ func methods(s *server, c obs.Client, conc int) ([]method, error) {
 			_, err := sc.UploadFile(in)
 			return err
 		}},
+		{"ceiling + Content-MD5 (same loop, each part hashed before it is sent)", func(ctx context.Context, path, key string, size, ps int64, conc int) error {
+			return ceilingUpload(ctx, c, path, key, size, ps, conc, true)
+		}},
 	}, nil
 }
 
 // ceilingUpload is the simplest parallel multipart upload: pre-sliced parts
-// sent by conc workers through the same client, with no hashing, no
-// Content-MD5, no resume bookkeeping.
-func ceilingUpload(ctx context.Context, c obs.Client, path, key string, size, ps int64, conc int) error {
+// sent by conc workers through the same client, with no resume bookkeeping
+// and, unless withMD5, no hashing and no Content-MD5. With withMD5 each part
+// is read once through MD5 before it is sent, as the engine does: the
+// difference to the engine is the engine's own orchestration.
+func ceilingUpload(ctx context.Context, c obs.Client, path, key string, size, ps int64, conc int, withMD5 bool) error {
 	layout, err := upload.PlanParts(size, ps)
 	if err != nil {
 		return err
@@ -82,8 +89,16 @@ func ceilingUpload(ctx context.Context, c obs.Client, path, key string, size, ps
 	for n := 1; n <= layout.Parts; n++ {
 		g.Go(func() error {
 			off, sz := layout.Part(n)
+			var sum []byte
+			if withMD5 {
+				h := md5.New()
+				if _, err := io.Copy(h, io.NewSectionReader(f, off, sz)); err != nil {
+					return err
+				}
+				sum = h.Sum(nil)
+			}
 			etag, err := c.UploadPart(gctx, obs.UploadPartInput{Bucket: bucket, Key: key, UploadID: id,
-				PartNumber: n, Body: f, Offset: off, Size: sz})
+				PartNumber: n, Body: f, Offset: off, Size: sz, ContentMD5: sum})
 			parts[n-1] = obs.Part{Number: n, Size: sz, ETag: etag}
 			return err
 		})
