@@ -264,7 +264,7 @@ func (u *uploader) partMD5(n int) (md5Sum, error) {
 		return sum, nil
 	}
 	off, size := u.layout.Part(n)
-	sum, err := hashRange(u.f, off, size)
+	sum, err := hashPart(u.f, off, size)
 	if err != nil {
 		return sum, fmt.Errorf("reading %s: %w", u.in.Path, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math/rand"
 	"net/http"
 	"os"
@@ -866,6 +867,42 @@ func TestResumeAfterCompleteAnswerLost(t *testing.T) {
 	}
 	if out.Restarted || !out.Resumed || out.UploadID != rec.UploadID || out.BytesSent != 0 || f.callCount("Complete") != 0 || f.callCount("Initiate") != 0 {
 		t.Fatalf("output %+v, calls %v", out, f.calls)
+	}
+	checkObject(t, f, out, path, data)
+}
+
+// TestNextPartHashedWhileSending pins the pipeline: with one worker, part 2
+// is hashed while part 1 is still on the wire, so the connection does not
+// wait for an MD5 between parts.
+func TestNextPartHashedWhileSending(t *testing.T) {
+	f := newFake()
+	path, data := writeFile(t, 3*MinPartSize, 23)
+	part2Hashed := make(chan struct{})
+	var once sync.Once
+	hashPart = func(r io.ReaderAt, off, size int64) (md5Sum, error) {
+		sum, err := hashRange(r, off, size)
+		if off == MinPartSize {
+			once.Do(func() { close(part2Hashed) })
+		}
+		return sum, err
+	}
+	t.Cleanup(func() { hashPart = hashRange })
+	f.partHook = func(ctx context.Context, in obs.UploadPartInput, attempt int) error {
+		if in.PartNumber != 1 {
+			return nil
+		}
+		select {
+		case <-part2Hashed:
+			return nil
+		case <-time.After(10 * time.Second):
+			return errors.New("part 2 was not hashed while part 1 was being sent")
+		}
+	}
+	in := input(path, MinPartSize)
+	in.Concurrency = 1
+	out, _, err := Upload(context.Background(), f, in)
+	if err != nil {
+		t.Fatal(err)
 	}
 	checkObject(t, f, out, path, data)
 }
