@@ -191,12 +191,7 @@ func objectMultipartSchemaV0(ctx context.Context) schema.Schema {
 					"full_control": domainIDs("FULL_CONTROL"),
 				},
 			},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{
-				Create: true, Update: true, Delete: true,
-				CreateDescription: "Time allowed for a create, e.g. `24h`. Default `12h`. When it runs out the upload stops, is kept, and the next apply resumes it.",
-				UpdateDescription: "Time allowed for an update, e.g. `24h`. Default `12h`.",
-				DeleteDescription: "Time allowed for a delete. Default `10m`.",
-			}),
+			"timeouts": timeoutsAttribute(ctx),
 
 			"size": schema.Int64Attribute{
 				MarkdownDescription: "Size of the source file in bytes, known at plan time.",
@@ -231,3 +226,20 @@ var (
 	acls           = []string{"private", "public-read", "public-read-write", "bucket-owner-full-control"}
 	storageClasses = []string{"STANDARD", "WARM", "COLD", "DEEP_ARCHIVE"}
 )
+
+// timeoutsAttribute is the framework's timeouts attribute with a description
+// of its own.
+func timeoutsAttribute(ctx context.Context) schema.Attribute {
+	a := timeouts.Attributes(ctx, timeouts.Opts{
+		Create: true, Update: true, Delete: true,
+		CreateDescription: "Time allowed for a create, e.g. `24h`. Default `12h`. When it runs out the upload stops, is kept, and the next apply resumes it.",
+		UpdateDescription: "Time allowed for an update, e.g. `24h`. Default `12h`.",
+		DeleteDescription: "Time allowed for a delete. Default `10m`.",
+	})
+	if nested, ok := a.(schema.SingleNestedAttribute); ok {
+		nested.MarkdownDescription = "How long Terraform waits for each operation. An upload that runs out of time is interrupted, " +
+			"not aborted: its parts are kept and the next apply sends only the missing ones."
+		return nested
+	}
+	return a
+}
