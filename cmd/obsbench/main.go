@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command obsbench measures the provider side by side with its limit and its
 // alternatives against the local OBS server (cmd/obslocal, started as a
 // separate process on loopback), prints one table and writes

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -325,10 +324,10 @@ func (u *uploader) partDone(size int64, sent bool) {
 	}
 }
 
-// transfer sends every part not yet in u.done. Hashing runs ahead of
-// sending: while parts are on the wire, up to Concurrency further parts are
-// hashed, so that a connection does not sit idle while its next part's MD5 is
-// computed.
+// transfer sends every part not yet in u.done, in order. Hashing runs ahead
+// of sending (see hashAhead): while parts are on the wire, the next ones are
+// hashed together on md5Server's lanes, so that a connection does not sit
+// idle while its next part's MD5 is computed.
 func (u *uploader) transfer(ctx context.Context) error {
 	var todo []int
 	u.mu.Lock()
@@ -343,16 +342,23 @@ func (u *uploader) transfer(ctx context.Context) error {
 		"part_size", u.layout.PartSize, "concurrency", u.in.Concurrency)
 
 	g, gctx := errgroup.WithContext(ctx)
-	hashed := make(chan hashedPart, u.in.Concurrency)
+	batch := hashBatch(u.layout.PartSize)
+	queue := make(chan *hashedPart, batch)
 	g.Go(func() error {
-		defer close(hashed)
-		return u.hashAhead(gctx, todo, hashed)
+		defer close(queue)
+		u.hashAhead(gctx, todo, batch, queue)
+		return nil
 	})
 	for range min(u.in.Concurrency, len(todo)) {
 		g.Go(func() error {
-			for p := range hashed {
-				if gctx.Err() != nil {
+			for p := range queue {
+				select {
+				case <-p.ready:
+				case <-gctx.Done():
 					return nil
+				}
+				if p.err != nil {
+					return &PartError{UploadID: u.uploadID, PartNumber: p.n, Err: p.err}
 				}
 				if err := u.sendPart(gctx, p.n, p.sum); err != nil {
 					return err
@@ -381,35 +387,58 @@ func (u *uploader) transfer(ctx context.Context) error {
 	return err
 }
 
-// A hashedPart is a part number with the MD5 of its bytes.
-type hashedPart struct {
-	n   int
-	sum md5Sum
+const (
+	// hashLanes is at most how many parts are hashed at the same time,
+	// ahead of the senders: as many as md5Server has lanes.
+	hashLanes = 16
+	// hashBatchBytes bounds the bytes of one batch of parts hashed
+	// together, and so how far hashing runs ahead of sending (two batches):
+	// a part is still in the page cache when it is sent.
+	hashBatchBytes = 512 << 20
+)
+
+// hashBatch is how many parts of partSize bytes are hashed together.
+func hashBatch(partSize int64) int {
+	return int(min(hashLanes, max(1, hashBatchBytes/partSize)))
 }
 
-// hashAhead hashes the parts in todo, as many at a time as there are CPUs
-// (at most Concurrency), and hands each to the senders through out.
-func (u *uploader) hashAhead(ctx context.Context, todo []int, out chan<- hashedPart) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(min(u.in.Concurrency, runtime.GOMAXPROCS(0)))
-	for _, n := range todo {
-		if gctx.Err() != nil {
-			break
+// A hashedPart is a part number and, once ready is closed, the MD5 of its
+// bytes or the error reading them.
+type hashedPart struct {
+	n     int
+	ready chan struct{}
+	sum   md5Sum
+	err   error
+}
+
+// hashAhead queues the parts of todo for the senders, in order, in batches
+// of size parts whose hashing starts together, so that they share
+// md5Server's lanes. A batch starts once the previous one is hashed and
+// queued: hashing runs at most two batches ahead of the senders. It returns
+// when every part is queued and hashed, or ctx is done.
+func (u *uploader) hashAhead(ctx context.Context, todo []int, size int, queue chan<- *hashedPart) {
+	for batch := range slices.Chunk(todo, size) {
+		var wg sync.WaitGroup
+		ps := make([]*hashedPart, len(batch))
+		for i, n := range batch {
+			ps[i] = &hashedPart{n: n, ready: make(chan struct{})}
+			wg.Add(1)
+			go func(p *hashedPart) {
+				defer wg.Done()
+				p.sum, p.err = u.partMD5(p.n)
+				close(p.ready)
+			}(ps[i])
 		}
-		g.Go(func() error {
-			sum, err := u.partMD5(n)
-			if err != nil {
-				return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
-			}
+		for _, p := range ps {
 			select {
-			case out <- hashedPart{n: n, sum: sum}:
-				return nil
-			case <-gctx.Done():
-				return nil
+			case queue <- p:
+			case <-ctx.Done():
+				wg.Wait()
+				return
 			}
-		})
+		}
+		wg.Wait()
 	}
-	return g.Wait()
 }
 
 // sendPart uploads part n, whose bytes hash to sum, with Content-MD5 and
