@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"strconv"
@@ -24,33 +25,26 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 var hashPart = hashRangeSIMD
 
 // md5Server hashes the parts of every upload in the process: parts hashed at
-// the same time share its SIMD lanes (8 with AVX2, 16 with AVX-512), which
-// costs a fraction of the CPU of hashing them one by one. Without AVX2 it is
-// crypto/md5.
+// the same time share its 16 SIMD lanes (one pass with AVX-512, two with
+// AVX2), at a fraction of the CPU of hashing them one by one. Without AVX2
+// it is crypto/md5.
 var md5Server = sync.OnceValue(md5simd.NewServer)
 
 // hashRangeSIMD is hashRange on md5Server.
 func hashRangeSIMD(r io.ReaderAt, off, size int64) (md5Sum, error) {
-	var sum md5Sum
 	h := md5Server().NewHash()
 	defer h.Close()
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
-	n, err := io.CopyBuffer(h, io.NewSectionReader(r, off, size), *bp)
-	if err != nil {
-		return sum, err
-	}
-	if n != size {
-		return sum, fmt.Errorf("read %d of %d bytes at offset %d: %w", n, size, off, io.ErrUnexpectedEOF)
-	}
-	h.Sum(sum[:0])
-	return sum, nil
+	return sumRange(h, r, off, size)
 }
 
 // hashRange streams size bytes of r from off through MD5.
 func hashRange(r io.ReaderAt, off, size int64) (md5Sum, error) {
+	return sumRange(md5.New(), r, off, size)
+}
+
+// sumRange streams size bytes of r from off through h, an MD5.
+func sumRange(h hash.Hash, r io.ReaderAt, off, size int64) (md5Sum, error) {
 	var sum md5Sum
-	h := md5.New()
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	n, err := io.CopyBuffer(h, io.NewSectionReader(r, off, size), *bp)
