@@ -149,8 +149,9 @@ func translateOptions(bucket, key string, o ObjectOptions) (objectSettings, erro
 	return s, nil
 }
 
-// encodeTags renders tags as OBS expects in x-obs-tagging: URL-encoded
-// key=value pairs joined by &, sorted by key.
+// encodeTags renders tags as OBS expects in x-obs-tagging: percent-encoded
+// key=value pairs joined by &, sorted by key. A space is sent as %20, never
+// as "+", which a server decoding strictly would keep as a plus sign.
 func encodeTags(tags map[string]string) string {
 	if len(tags) == 0 {
 		return ""
@@ -159,7 +160,8 @@ func encodeTags(tags map[string]string) string {
 	for k, val := range tags {
 		v.Set(k, val)
 	}
-	return v.Encode()
+	// QueryEscape turns a literal "+" into %2B, so every "+" left is a space.
+	return strings.ReplaceAll(v.Encode(), "+", "%20")
 }
 
 // grantValue renders domain IDs as a grant header value: OBS wants

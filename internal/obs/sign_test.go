@@ -447,7 +447,7 @@ func TestSignedMultipartUpload(t *testing.T) {
 				"Content-Type":                      "application/octet-stream",
 				p + "Acl":                           "private",
 				p + "Meta-Owner":                    "team a",
-				p + "Tagging":                       "cost+center=a%26b&env=prod",
+				p + "Tagging":                       "cost%20center=a%26b&env=prod",
 				p + "Grant-Read":                    map[bool]string{true: "ID=d1,ID=d2", false: "id=d1,id=d2"}[m.sig == SignatureOBS],
 				p + "Object-Lock-Mode":              "COMPLIANCE",
 				p + "Object-Lock-Retain-Until-Date": "2030-01-02T03:04:05Z",

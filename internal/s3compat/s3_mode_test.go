@@ -3,6 +3,7 @@ package s3compat
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -15,7 +16,8 @@ import (
 
 // Object properties reach versitygw under their S3 names: content type,
 // x-amz-meta-* metadata, storage class WARM as STANDARD_IA, canned ACL as
-// x-amz-acl; content type and metadata come back unchanged on import.
+// x-amz-acl, tags as x-amz-tagging (read back with GetObjectTagging);
+// content type and metadata come back unchanged on import.
 // (versitygw answers GetObjectAcl with 501 NotImplemented, so the ACL is
 // checked on the request.)
 func TestS3Compat_headerMapping(t *testing.T) {
@@ -34,6 +36,10 @@ resource "obs_object_multipart" "test" {
   metadata = {
     owner   = "team-a"
     purpose = "s3-compat"
+  }
+  tags = {
+    env  = "test"
+    team = "a b"
   }
 }
 `, gwBucket, key, src, testPartSize)
@@ -63,7 +69,20 @@ resource "obs_object_multipart" "test" {
 							"X-Amz-Meta-Owner":            "team-a",
 							"X-Amz-Meta-Purpose":          "s3-compat",
 							"X-Amz-Meta-Tf-Source-Sha256": sha256Hex(data),
+							"X-Amz-Tagging":               "env=test&team=a%20b",
 						})
+					},
+					func(*terraform.State) error {
+						resp, body := g.direct.do(t, "GET", gwBucket, key, url.Values{"tagging": {""}}, nil, nil)
+						if resp.StatusCode != http.StatusOK {
+							return fmt.Errorf("GET ?tagging: %s: %s", resp.Status, body)
+						}
+						for _, want := range []string{"<Key>env</Key><Value>test</Value>", "<Key>team</Key><Value>a b</Value>"} {
+							if !strings.Contains(string(body), want) {
+								return fmt.Errorf("object tags %s lack %s", body, want)
+							}
+						}
+						return nil
 					},
 					func(*terraform.State) error {
 						// What versitygw stored. Its posix backend accepts a
@@ -93,7 +112,7 @@ resource "obs_object_multipart" "test" {
 				ImportState:             true,
 				ImportStateVerify:       true,
 				ImportStateId:           gwBucket + "/" + key,
-				ImportStateVerifyIgnore: []string{"concurrency", "part_size", "timeouts", "acl", "storage_class"},
+				ImportStateVerifyIgnore: []string{"concurrency", "part_size", "timeouts", "acl", "storage_class", "tags"},
 			},
 		},
 	})

@@ -1,0 +1,28 @@
+package obs
+
+import (
+	"net/url"
+	"testing"
+)
+
+// Tags are percent-encoded with %20 for a space, and decode back exactly,
+// including a literal plus sign, ampersand and equals sign.
+func TestEncodeTags(t *testing.T) {
+	tags := map[string]string{"team": "a b", "expr": "1+1=2", "k&v": "x/y", "empty": ""}
+	got := encodeTags(tags)
+	if want := "empty=&expr=1%2B1%3D2&k%26v=x%2Fy&team=a%20b"; got != want {
+		t.Fatalf("encodeTags = %q, want %q", got, want)
+	}
+	back, err := url.ParseQuery(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range tags {
+		if back.Get(k) != v {
+			t.Errorf("tag %q decodes to %q, want %q", k, back.Get(k), v)
+		}
+	}
+	if encodeTags(nil) != "" {
+		t.Error("no tags should give no header")
+	}
+}
