@@ -141,7 +141,7 @@ func run(c config) (*report, error) {
 		if !c.measures(1) {
 			break
 		}
-		tp, err := compare(ctx, srv, cl, ms, c, upSrc, ps, "")
+		tp, err := compare(ctx, srv, cl, ms, c, upSrc, ps, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +151,7 @@ func run(c config) (*report, error) {
 		if err := srv.throttleParts(c.netBPS); err != nil {
 			return nil, err
 		}
-		tp, err := compare(ctx, srv, cl, ms, c, upSrc, c.netPartSize, fmt.Sprintf("network-bound (%.0f MB/s per connection)", float64(c.netBPS)/1e6))
+		tp, err := compare(ctx, srv, cl, ms, c, upSrc, c.netPartSize, c.netBPS)
 		if err != nil {
 			return nil, err
 		}
@@ -318,12 +318,13 @@ resource "obs_object_multipart" "o" {
 
 // compare uploads the file with every method c.runs times, interleaved and
 // rotated each run, and summarizes each method.
-func compare(ctx context.Context, srv *server, cl obs.Client, ms []method, c config, path string, ps int64, regime string) (throughput, error) {
+func compare(ctx context.Context, srv *server, cl obs.Client, ms []method, c config, path string, ps, netBPS int64) (throughput, error) {
+	tp := throughput{partSize: ps, netBPS: netBPS}
 	samples := make([][]sample, len(ms))
 	for r := range c.runs {
 		for i := range ms {
 			k := (i + r) % len(ms)
-			progress("throughput%s: %s, %s parts, run %d/%d", strings.TrimSuffix(" "+regime, " "), ms[k].name, fmtBytes(ps), r+1, c.runs)
+			progress("throughput, %s: %s, %s parts, run %d/%d", tp.regime(), ms[k].name, fmtBytes(ps), r+1, c.runs)
 			key := fmt.Sprintf("tp/%d/%d/%d", ps, k, r)
 			s, err := measure(ctx, srv, cl, ms[k], path, key, c.size, ps, c.conc)
 			if err != nil {
@@ -332,7 +333,6 @@ func compare(ctx context.Context, srv *server, cl obs.Client, ms []method, c con
 			samples[k] = append(samples[k], s)
 		}
 	}
-	tp := throughput{partSize: ps, regime: regime}
 	for k := range ms {
 		tp.methods = append(tp.methods, summarize(ms[k].name, samples[k], c.size))
 	}

@@ -24,7 +24,7 @@ type methodResult struct {
 }
 
 type throughput struct {
-	regime   string // "" for the bare loopback
+	netBPS   int64 // per-connection limit the server imposed; 0 on the bare loopback
 	partSize int64
 	methods  []methodResult // ceiling, engine, SDK, ceiling + Content-MD5
 }
@@ -160,8 +160,8 @@ func (r *report) throughputReading(w func(string, ...any)) {
 	for _, tp := range r.comparisons() {
 		ceil, eng, sdk, ceilMD5 := tp.methods[0], tp.methods[1], tp.methods[2], tp.methods[3]
 		where := "On the bare loopback"
-		if tp.regime != "" {
-			where = "With " + tp.regime[strings.Index(tp.regime, "(")+1:len(tp.regime)-1] + " (network-bound)"
+		if tp.netBPS > 0 {
+			where = fmt.Sprintf("With %.0f MB/s per connection (network-bound)", float64(tp.netBPS)/1e6)
 		}
 		cores := func(m methodResult) float64 { return (m.clientCPUPerGiB + m.srvPerGiB) * m.mbps * 1e6 / gib }
 		w("- %s, %s parts: the ceiling kept %.1f of %d cores busy and the engine %.1f. The engine spent %.2f client\n",
@@ -185,12 +185,20 @@ func (r *report) comparisons() []throughput {
 	return append(slices.Clone(r.throughput), *r.network)
 }
 
+// regime names the conditions of a comparison.
+func (tp throughput) regime() string {
+	if tp.netBPS == 0 {
+		return "bare loopback"
+	}
+	return fmt.Sprintf("network-bound (%.0f MB/s per connection)", float64(tp.netBPS)/1e6)
+}
+
 // rows are the table rows of one throughput comparison.
 func (tp throughput) rows(c config) []row {
 	ceil, eng, sdk, ceilMD5 := tp.methods[0], tp.methods[1], tp.methods[2], tp.methods[3]
 	pre := fmt.Sprintf("upload %s, %s parts, %d workers: ", fmtBytes(c.size), fmtBytes(tp.partSize), c.conc)
-	if tp.regime != "" {
-		pre = tp.regime + ", " + pre
+	if tp.netBPS > 0 {
+		pre = tp.regime() + ", " + pre
 	}
 	cpu := func(m methodResult) string {
 		return fmt.Sprintf("CPU-s/GiB client %.2f, server %.2f", m.clientCPUPerGiB, m.srvPerGiB)
@@ -279,7 +287,11 @@ func (r *report) markdown() string {
 	w("\n\n## Per-run numbers\n\n")
 	for _, tp := range r.comparisons() {
 		for _, m := range tp.methods {
-			w("- %s%s parts, %s:", strings.TrimPrefix(tp.regime+", ", ", "), fmtBytes(tp.partSize), m.name)
+			pre := ""
+			if tp.netBPS > 0 {
+				pre = tp.regime() + ", "
+			}
+			w("- %s%s parts, %s:", pre, fmtBytes(tp.partSize), m.name)
 			for _, s := range m.runs {
 				w(" %.0f MB/s (client %.2f s, server %.2f s);", float64(c.size)/s.wall.Seconds()/1e6, s.clientCPU.Seconds(), s.serverCPU.Seconds())
 			}

@@ -68,9 +68,9 @@ func methods(s *server, c obs.Client, conc int) ([]method, error) {
 
 // ceilingUpload is the simplest parallel multipart upload: pre-sliced parts
 // sent by conc workers through the same client, with no resume bookkeeping
-// and, unless withMD5, no hashing and no Content-MD5. With withMD5 each part
-// is read once through MD5 before it is sent, as the engine does: the
-// difference to the engine is the engine's own orchestration.
+// and, unless withMD5, no hashing and no Content-MD5. With withMD5 each
+// worker reads its part once through crypto/md5 before sending it: the same
+// integrity check as the engine, done the simplest way.
 func ceilingUpload(ctx context.Context, c obs.Client, path, key string, size, ps int64, conc int, withMD5 bool) error {
 	layout, err := upload.PlanParts(size, ps)
 	if err != nil {
