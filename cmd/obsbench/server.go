@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/obsprovider/terraform-provider-obs/internal/obs/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 )
 
 const (

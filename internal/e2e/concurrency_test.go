@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/obsprovider/terraform-provider-obs/internal/obs/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 )
 
 // Twenty objects applied ten at a time, each with four workers, share the

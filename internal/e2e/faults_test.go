@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/obsprovider/terraform-provider-obs/internal/obs/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 )
 
 // A 1 MiB-ish object of 11 parts (the last one short) for the fault cases.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/obsprovider/terraform-provider-obs/internal/obs/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 )
 
 const (

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/obsprovider/terraform-provider-obs/internal/obs/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 )
 
 // Interruption cases share one shape: a slow multipart upload of 16 parts of

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/obsprovider/terraform-provider-obs/internal/obs/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 )
 
 // secretVariants returns the forms in which a secret could leak.

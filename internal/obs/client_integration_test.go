@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
-	"github.com/obsprovider/terraform-provider-obs/internal/obs/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 )
 
 const (

@@ -15,7 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/obsprovider/terraform-provider-obs/internal/obs/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 )
 
 const (

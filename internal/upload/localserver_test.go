@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
-	"github.com/obsprovider/terraform-provider-obs/internal/obs/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 )
 
 // Tests against the local OBS server over real HTTP, through the real
