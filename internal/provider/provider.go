@@ -51,18 +51,32 @@ const (
 	defaultMaxConcurrentParts = 32
 )
 
-// testDialContext, when set by in-process tests, routes every connection of
-// the OBS client (e.g. virtual-hosted names like bucket.obs.local to the local
-// test server). It is never set in a released provider.
-var testDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
-
 type obsProvider struct {
 	version string
+	// dialContext, when set, opens every connection of the OBS client
+	// (WithDialContext).
+	dialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// An Option adjusts a provider built by New.
+type Option func(*obsProvider)
+
+// WithDialContext makes the OBS client open its connections with dial, e.g.
+// to route virtual-hosted names such as bucket.obs.local to a local server
+// in in-process tests. The released provider (main.go) sets no options.
+func WithDialContext(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
+	return func(p *obsProvider) { p.dialContext = dial }
 }
 
 // New returns a constructor of the provider for providerserver.Serve.
-func New(version string) func() provider.Provider {
-	return func() provider.Provider { return &obsProvider{version: version} }
+func New(version string, opts ...Option) func() provider.Provider {
+	return func() provider.Provider {
+		p := &obsProvider{version: version}
+		for _, o := range opts {
+			o(p)
+		}
+		return p
+	}
 }
 
 // providerModel is the provider configuration, schema version 0.
@@ -184,7 +198,7 @@ func (p *obsProvider) Configure(ctx context.Context, req provider.ConfigureReque
 				"Use a host name endpoint with path_style = false to sign with the native OBS signature.")
 	}
 	cfg.clientConfig.UserAgent = "terraform-provider-obs/" + p.version
-	cfg.clientConfig.DialContext = testDialContext
+	cfg.clientConfig.DialContext = p.dialContext
 	client, err := obs.New(cfg.clientConfig)
 	if err != nil {
 		resp.Diagnostics.AddError("Configuring the OBS client", err.Error())

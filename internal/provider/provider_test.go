@@ -56,13 +56,19 @@ func startServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	addr := srv.Addr()
-	testDialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+	return &testServer{Server: srv, t: t}
+}
+
+// providerFactories serve a provider whose connections all go to s.
+func (s *testServer) providerFactories() map[string]func() (tfprotov6.ProviderServer, error) {
+	addr := s.Addr()
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}
-	t.Cleanup(func() { testDialContext = nil })
-	return &testServer{Server: srv, t: t}
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"obs": providerserver.NewProtocol6WithError(New("test", WithDialContext(dial))()),
+	}
 }
 
 func (s *testServer) port() string {

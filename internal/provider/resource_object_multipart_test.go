@@ -64,7 +64,7 @@ func TestObjectMultipart_lifecycle(t *testing.T) {
 	key := "images/data.bin"
 
 	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
+		ProtoV6ProviderFactories: srv.providerFactories(),
 		CheckDestroy: func(*terraform.State) error {
 			if srv.objectSHA256(key) != "" {
 				return fmt.Errorf("object still exists after destroy")
@@ -174,7 +174,7 @@ resource "obs_object_multipart" "test" {
 }
 `, testBucket, key, testBucket, key, hcl(src))
 	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
+		ProtoV6ProviderFactories: srv.providerFactories(),
 		Steps: []resource.TestStep{
 			{Config: seed},
 			{
@@ -205,7 +205,7 @@ resource "obs_object_multipart" "test" {
 `, testBucket, key, hcl(src), testPartSize)
 	var missing int64
 	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
+		ProtoV6ProviderFactories: srv.providerFactories(),
 		CheckDestroy:             checkNoOpenUploads(srv),
 		Steps: []resource.TestStep{
 			{
@@ -261,7 +261,7 @@ func TestObjectMultipart_resumeFailedUpdate(t *testing.T) {
 	var missing int64
 	size2 := int64(12*testPartSize + 77)
 	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
+		ProtoV6ProviderFactories: srv.providerFactories(),
 		CheckDestroy:             checkNoOpenUploads(srv),
 		Steps: []resource.TestStep{
 			{Config: cfg, Check: checkObject(srv, key, sum1)},
@@ -315,7 +315,7 @@ func TestObjectMultipart_destroyAfterFailedCreate(t *testing.T) {
 	src, _ := writeSource(t, t.TempDir(), "data.bin", 6*testPartSize, 7)
 	key := "destroy/failed.bin"
 	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
+		ProtoV6ProviderFactories: srv.providerFactories(),
 		CheckDestroy: resource.ComposeTestCheckFunc(checkNoOpenUploads(srv), func(*terraform.State) error {
 			if srv.objectSHA256(key) != "" {
 				return fmt.Errorf("an object exists after a failed create and destroy")
@@ -347,7 +347,7 @@ func TestObjectMultipart_outOfBand(t *testing.T) {
 	key := "oob/data.bin"
 	cfg := testAccObjectMultipartConfig_basic(srv, key, src, 2)
 	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
+		ProtoV6ProviderFactories: srv.providerFactories(),
 		Steps: []resource.TestStep{
 			{Config: cfg, Check: checkObject(srv, key, sum)},
 			{
@@ -405,7 +405,7 @@ resource "obs_object_multipart" "test" {
 `, testBucket, hcl(src), 64<<20)
 	var before int64
 	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
+		ProtoV6ProviderFactories: srv.providerFactories(),
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
@@ -437,7 +437,7 @@ func TestObjectMultipart_createHashesOnce(t *testing.T) {
 	time.Sleep(fineDoubt + 50*time.Millisecond)
 	before := hashedBytes.Load()
 	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
+		ProtoV6ProviderFactories: srv.providerFactories(),
 		Steps: []resource.TestStep{{
 			Config: testAccObjectMultipartConfig_basic(srv, "once.bin", src, 2),
 			Check: resource.ComposeTestCheckFunc(checkObject(srv, "once.bin", sum), func(*terraform.State) error {
@@ -479,7 +479,7 @@ resource "obs_object_multipart" "test" {
 }
 `, testBucket, key, testBucket, key, hcl(src))
 	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
+		ProtoV6ProviderFactories: srv.providerFactories(),
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() { srv.ResetStats() },

@@ -70,7 +70,7 @@ func TestObjectMultipart_invalidAttributes(t *testing.T) {
 			ExpectError: regexp.MustCompile(strings.ReplaceAll(tc.want, " ", `\s+`)),
 		})
 	}
-	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: testProviderFactories(), Steps: steps})
+	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: srv.providerFactories(), Steps: steps})
 }
 
 // invalidConfig is a valid resource with attrs overriding or adding
