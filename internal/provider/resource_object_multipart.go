@@ -162,8 +162,8 @@ func provenByETag(state, plan objectMultipartModelV0) bool {
 	}
 	size := plan.Size.ValueInt64()
 	layout := upload.Layout{Size: size, PartSize: size, Parts: 1, SinglePut: true}
-	if n := multipartETagParts(state.ETag.ValueString()); n > 0 {
-		l, err := upload.PlanParts(size, inferPartSize(size, n))
+	if n := upload.MultipartETagParts(state.ETag.ValueString()); n > 0 {
+		l, err := upload.PlanParts(size, upload.InferPartSize(size, n))
 		if err != nil || l.Parts != n || l.SinglePut {
 			return false
 		}
@@ -171,17 +171,6 @@ func provenByETag(state, plan objectMultipartModelV0) bool {
 	}
 	etag, err := upload.FileETag(plan.Source.ValueString(), layout)
 	return err == nil && etag == state.ETag.ValueString()
-}
-
-func (m *objectMultipartModelV0) setUploadUnknown() {
-	m.ETag, m.VersionID = types.StringUnknown(), types.StringUnknown()
-	m.PartCount, m.EffectivePartSize = types.Int64Unknown(), types.Int64Unknown()
-}
-
-// setUploadNull is the state of an object whose upload has not completed.
-func (m *objectMultipartModelV0) setUploadNull() {
-	m.ETag, m.VersionID = types.StringNull(), types.StringNull()
-	m.PartCount, m.EffectivePartSize = types.Int64Null(), types.Int64Null()
 }
 
 func partCount(l upload.Layout) int {
@@ -475,9 +464,9 @@ func (r *objectMultipartResource) fillImported(ctx context.Context, state *objec
 	} else {
 		state.Metadata = types.MapNull(types.StringType)
 	}
-	n := multipartETagParts(info.ETag)
+	n := upload.MultipartETagParts(info.ETag)
 	state.PartCount = types.Int64Value(int64(n))
-	state.EffectivePartSize = types.Int64Value(inferPartSize(info.Size, n))
+	state.EffectivePartSize = types.Int64Value(upload.InferPartSize(info.Size, n))
 	if info.SSE == "kms" {
 		state.ServerSideEncryption = types.StringValue("kms")
 	}
@@ -489,39 +478,6 @@ func optionalString(s string) types.String {
 		return types.StringNull()
 	}
 	return types.StringValue(s)
-}
-
-// inferPartSize guesses the part size of an object of size bytes that was
-// uploaded in n parts: the default if it fits, else the smallest round size
-// (a multiple of 1 MiB, then of 100 KiB, then of 1 KiB) that gives n parts.
-func inferPartSize(size int64, n int) int64 {
-	if n <= 0 {
-		return upload.DefaultPartSize
-	}
-	if l, err := upload.PlanParts(size, upload.DefaultPartSize); err == nil && l.Parts == n {
-		return upload.DefaultPartSize
-	}
-	lower := size/int64(n) + 1 // parts of at most size/n bytes would need more than n
-	for _, unit := range []int64{1 << 20, 100 * 1024, 1024} {
-		p := (lower + unit - 1) / unit * unit
-		if (size+p-1)/p == int64(n) {
-			return p
-		}
-	}
-	return (size + int64(n) - 1) / int64(n)
-}
-
-// multipartETagParts returns N of a multipart ETag "md5-N", or 0.
-func multipartETagParts(etag string) int {
-	i := strings.LastIndexByte(etag, '-')
-	if i < 0 {
-		return 0
-	}
-	var n int
-	if _, err := fmt.Sscanf(etag[i+1:], "%d", &n); err != nil {
-		return 0
-	}
-	return n
 }
 
 func (r *objectMultipartResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

@@ -111,6 +111,19 @@ func storageClass(v types.String) string {
 	return v.ValueString()
 }
 
+// setUploadUnknown marks the upload results unknown: the plan uploads the
+// object again.
+func (m *objectMultipartModelV0) setUploadUnknown() {
+	m.ETag, m.VersionID = types.StringUnknown(), types.StringUnknown()
+	m.PartCount, m.EffectivePartSize = types.Int64Unknown(), types.Int64Unknown()
+}
+
+// setUploadNull is the state of an object whose upload has not completed.
+func (m *objectMultipartModelV0) setUploadNull() {
+	m.ETag, m.VersionID = types.StringNull(), types.StringNull()
+	m.PartCount, m.EffectivePartSize = types.Int64Null(), types.Int64Null()
+}
+
 // sseC returns the SSE-C key, or nil.
 func (m objectMultipartModelV0) sseC() *obs.SSECustomerKey {
 	if m.SSECKey.IsNull() || m.SSECKey.ValueString() == "" {

@@ -121,3 +121,36 @@ func FileETag(path string, l Layout) (string, error) {
 	etag, _ := multipartETag(etags)
 	return etag, nil
 }
+
+// MultipartETagParts returns N of a multipart ETag "md5-N", or 0.
+func MultipartETagParts(etag string) int {
+	i := strings.LastIndexByte(etag, '-')
+	if i < 0 {
+		return 0
+	}
+	var n int
+	if _, err := fmt.Sscanf(etag[i+1:], "%d", &n); err != nil {
+		return 0
+	}
+	return n
+}
+
+// InferPartSize guesses the part size of an object of size bytes that was
+// uploaded in n parts: the default if it fits, else the smallest round size
+// (a multiple of 1 MiB, then of 100 KiB, then of 1 KiB) that gives n parts.
+func InferPartSize(size int64, n int) int64 {
+	if n <= 0 {
+		return DefaultPartSize
+	}
+	if l, err := PlanParts(size, DefaultPartSize); err == nil && l.Parts == n {
+		return DefaultPartSize
+	}
+	lower := size/int64(n) + 1 // parts of at most size/n bytes would need more than n
+	for _, unit := range []int64{1 << 20, 100 * 1024, 1024} {
+		p := (lower + unit - 1) / unit * unit
+		if (size+p-1)/p == int64(n) {
+			return p
+		}
+	}
+	return (size + int64(n) - 1) / int64(n)
+}

@@ -48,3 +48,40 @@ func TestHashBatch(t *testing.T) {
 		}
 	}
 }
+
+func TestMultipartETagParts(t *testing.T) {
+	for etag, want := range map[string]int{
+		"0123456789abcdef0123456789abcdef-12":  12,
+		`"0123456789abcdef0123456789abcdef-3"`: 3,
+		"0123456789abcdef0123456789abcdef":     0,
+		"0123456789abcdef0123456789abcdef-":    0,
+		"0123456789abcdef0123456789abcdef-x":   0,
+		"":                                     0,
+	} {
+		if got := MultipartETagParts(etag); got != want {
+			t.Errorf("MultipartETagParts(%q) = %d, want %d", etag, got, want)
+		}
+	}
+}
+
+// InferPartSize returns the default part size when it gives the object's
+// part count, and otherwise a part size that splits the object into that
+// many parts.
+func TestInferPartSize(t *testing.T) {
+	if got := InferPartSize(100<<20, 0); got != DefaultPartSize {
+		t.Errorf("no parts: %d, want the default %d", got, int64(DefaultPartSize))
+	}
+	for _, c := range []struct {
+		size int64
+		n    int
+	}{{100 << 20, 12}, {100 << 20, 7}, {100 << 20, 2}, {1 << 30, 64}, {3<<20 + 17, 30}, {50 << 30, 10000}} {
+		got := InferPartSize(c.size, c.n)
+		if c.n == 12 && got != DefaultPartSize {
+			t.Errorf("InferPartSize(%d, %d) = %d, want the default %d", c.size, c.n, got, int64(DefaultPartSize))
+		}
+		l, err := PlanParts(c.size, got)
+		if err != nil || l.Parts != c.n {
+			t.Errorf("InferPartSize(%d, %d) = %d, which plans %d parts (%v)", c.size, c.n, got, l.Parts, err)
+		}
+	}
+}
