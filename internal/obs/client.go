@@ -28,9 +28,8 @@ type Config struct {
 	AccessKey     string
 	SecretKey     string
 	SecurityToken string
-	// Signature is the signing scheme; "" means SignatureOBS. The SDK signs
-	// with V2 instead of OBS when PathStyle is set or the endpoint is an IP
-	// address; both are accepted by OBS.
+	// Signature is the signing scheme; "" means SignatureOBS. See
+	// FallsBackToV2 for when the OBS signature is sent as V2.
 	Signature Signature
 	PathStyle bool
 	// Insecure skips TLS certificate verification.
@@ -58,6 +57,21 @@ type Config struct {
 
 const defaultMaxConns = 16
 
+// FallsBackToV2 reports whether cfg asks for the OBS signature (or leaves
+// it unset) but its requests are signed with AWS signature V2, which OBS
+// also accepts: the SDK signs so for path-style addressing and for an
+// endpoint whose host is an IP address.
+func FallsBackToV2(cfg Config) bool {
+	if cfg.Signature != "" && cfg.Signature != SignatureOBS {
+		return false
+	}
+	if cfg.PathStyle {
+		return true
+	}
+	_, host, err := parseEndpoint(cfg.Endpoint)
+	return err == nil && net.ParseIP(host) != nil
+}
+
 // client implements Client over the official SDK.
 type client struct {
 	endpoint       string
@@ -79,7 +93,7 @@ var _ Client = (*client)(nil)
 // New validates cfg and returns a Client. It never panics; every problem is
 // an error that names the setting.
 func New(cfg Config) (Client, error) {
-	endpoint, host, err := parseEndpoint(cfg.Endpoint)
+	endpoint, _, err := parseEndpoint(cfg.Endpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +118,7 @@ func New(cfg Config) (Client, error) {
 	if sig == sdk.SignatureV4 && region == "" {
 		return nil, errors.New("region is required for v4 signing")
 	}
-	if sig == sdk.SignatureObs && (cfg.PathStyle || net.ParseIP(host) != nil) {
+	if FallsBackToV2(cfg) {
 		// What the SDK does anyway; knowing it here keeps our own
 		// headers' prefix right.
 		sig = sdk.SignatureV2

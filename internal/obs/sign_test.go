@@ -502,3 +502,40 @@ func TestWrongSecretSignatureDoesNotMatch(t *testing.T) {
 		})
 	}
 }
+
+func TestFallsBackToV2(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want bool
+	}{
+		{Config{Signature: SignatureOBS, Endpoint: "https://obs.cn-north-4.myhuaweicloud.com"}, false},
+		{Config{Endpoint: "https://obs.cn-north-4.myhuaweicloud.com"}, false},
+		{Config{Signature: SignatureOBS, Endpoint: "https://obs.example.com", PathStyle: true}, true},
+		{Config{Endpoint: "http://127.0.0.1:9000"}, true},
+		{Config{Signature: SignatureOBS, Endpoint: " http://10.0.0.1 "}, true},
+		{Config{Signature: SignatureV2, Endpoint: "http://127.0.0.1:9000", PathStyle: true}, false},
+		{Config{Signature: SignatureV4, Endpoint: "http://127.0.0.1:9000", PathStyle: true}, false},
+		{Config{Signature: SignatureOBS, Endpoint: "not a url"}, false},
+	} {
+		if got := FallsBackToV2(c.cfg); got != c.want {
+			t.Errorf("FallsBackToV2(%+v) = %v, want %v", c.cfg, got, c.want)
+		}
+	}
+}
+
+// A client asked for the OBS signature on a path-style IP endpoint signs
+// with V2 and x-amz- headers. The SDK decides this; the test fails if the
+// SDK's rule no longer matches FallsBackToV2 (and the provider's warning).
+func TestOBSSignatureOnIPEndpointSignsV2(t *testing.T) {
+	f, srv := newFakeOBS(t, SignatureV2, false)
+	c := fakeClient(t, srv, SignatureOBS, false, testSK)
+	if _, err := c.InitiateMultipartUpload(context.Background(), InitiateInput{Bucket: testBucket, Key: testKey,
+		Options: ObjectOptions{Metadata: map[string]string{"owner": "a"}}}); err != nil {
+		t.Fatalf("Initiate: %v", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r := f.reqs[0]; r.Header.Get("X-Amz-Meta-Owner") != "a" || r.Header.Get("X-Obs-Meta-Owner") != "" {
+		t.Errorf("metadata headers %v, want x-amz-meta-owner only", r.Header)
+	}
+}
