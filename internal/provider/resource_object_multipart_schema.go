@@ -74,7 +74,8 @@ func objectMultipartSchemaV0(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Object key, 1–1024 bytes. Changing it creates a new object.",
 				Required:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, 1024), utf8LengthAtMost(1024)},
+				// LengthBetween counts bytes, as OBS limits keys.
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 1024)},
 			},
 			"source": schema.StringAttribute{
 				MarkdownDescription: "Path of the local file to upload. The plan reads it to compute `source_sha256`; a missing, unreadable or directory path is a plan error.",

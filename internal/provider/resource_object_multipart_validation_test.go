@@ -29,6 +29,7 @@ func TestObjectMultipart_invalidAttributes(t *testing.T) {
 		{"bucket too short", `bucket = "ab"`, `bucket`},
 		{"key empty", `key = ""`, `key`},
 		{"key too long", fmt.Sprintf(`key = "%s"`, strings.Repeat("k", 1025)), `key`},
+		{"key too long in bytes", fmt.Sprintf(`key = "%s"`, strings.Repeat("\u00e9", 513)), `key string length must be between 1 and 1024, got: 1026`},
 		{"source missing", `source = "` + hcl(dir) + `/nope.bin"`, `(?s)source.*does not exist`},
 		{"source directory", `source = "` + hcl(dir) + `"`, `(?s)source.*is a directory`},
 		{"part_size too small", `part_size = 1024`, `part_size`},

@@ -15,28 +15,6 @@ const maxMetadataBytes = 8 * 1024
 
 var metadataNameRegexp = regexp.MustCompile(`^[a-z0-9-]+$`)
 
-// utf8LengthAtMost checks a string's length in bytes (OBS limits keys in
-// bytes, not characters).
-type byteLengthValidator struct{ max int }
-
-func utf8LengthAtMost(n int) validator.String { return byteLengthValidator{max: n} }
-
-func (v byteLengthValidator) Description(context.Context) string {
-	return fmt.Sprintf("at most %d bytes", v.max)
-}
-func (v byteLengthValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-func (v byteLengthValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if n := len(req.ConfigValue.ValueString()); n > v.max {
-		resp.Diagnostics.AddAttributeError(req.Path, "Value too long",
-			fmt.Sprintf("%s must be at most %d bytes (UTF-8), got %d.", req.Path, v.max, n))
-	}
-}
-
 // headerValue rejects strings that cannot travel in an HTTP header.
 type headerValueValidator struct{}
 
