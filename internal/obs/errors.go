@@ -27,7 +27,8 @@ func (e *Error) Error() string {
 }
 
 // detail is the message after the operation and object: status, code,
-// message, a hint for codes users can fix, request ID and cause.
+// message, request ID and cause. Advice on what to change belongs to the
+// caller, which knows its own settings.
 func (e *Error) detail() string {
 	var msg string
 	switch {
@@ -39,9 +40,6 @@ func (e *Error) detail() string {
 	if e.Message != "" {
 		msg += ": " + e.Message
 	}
-	if hint := codeHints[e.Code]; hint != "" {
-		msg += " (" + hint + ")"
-	}
 	if e.RequestID != "" {
 		msg += " (request ID " + e.RequestID + ")"
 	}
@@ -49,15 +47,6 @@ func (e *Error) detail() string {
 		msg += ": " + e.Err.Error()
 	}
 	return msg
-}
-
-// codeHints say what to check for errors a user's configuration causes.
-var codeHints = map[string]string{
-	"SignatureDoesNotMatch": "check secret_key, and that signature (obs, v2, v4) and region match what the endpoint expects",
-	"InvalidAccessKeyId":    "check access_key",
-	"RequestTimeTooSkewed":  "the local clock differs from the server's by more than 15 minutes",
-	"AccessDenied":          "check the credentials' permissions on the bucket",
-	"NoSuchBucket":          "check the bucket name and the endpoint's region",
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -43,36 +43,44 @@ func uploadErrorDetail(ctx context.Context, err error, record *upload.Record) st
 	return b.String()
 }
 
-// describeOBSError turns an error from the obs layer into advice.
+// describeOBSError is the error from the obs layer followed by advice on
+// what to change, when there is any.
 func describeOBSError(err error) string {
+	if hint := obsErrorHint(err); hint != "" {
+		return err.Error() + "\n\n" + hint
+	}
+	return err.Error()
+}
+
+// obsErrorHint says what to check or change for an error from the obs
+// layer, or "". The obs layer reports only what OBS answered (status, code,
+// message, request ID); advice that names provider settings is given here.
+func obsErrorHint(err error) string {
 	e, ok := obs.AsError(err)
 	if !ok {
-		return err.Error()
+		return ""
 	}
-	var hint string
 	switch e.Code {
 	case "SignatureDoesNotMatch":
-		hint = "The secret key does not match the access key. Check secret_key (HW_SECRET_KEY) and signature."
+		return "The secret key does not match the access key. Check secret_key (HW_SECRET_KEY), and that signature " +
+			"(obs, v2, v4) and region match what the endpoint expects."
 	case "InvalidAccessKeyId":
-		hint = "OBS does not know this access key. Check access_key (HW_ACCESS_KEY), and security_token for temporary credentials."
+		return "OBS does not know this access key. Check access_key (HW_ACCESS_KEY), and security_token for temporary credentials."
 	case "RequestTimeTooSkewed":
-		hint = "This machine's clock differs from OBS's by more than 15 minutes. Synchronise the clock (NTP) and retry."
+		return "This machine's clock differs from OBS's by more than 15 minutes. Synchronise the clock (NTP) and retry."
 	case "AccessDenied":
-		hint = "The credentials lack permission for this bucket or key (obs:object:PutObject and multipart permissions are needed)."
+		return "The credentials lack permission for this bucket or key (obs:object:PutObject and multipart permissions are needed)."
 	case "NoSuchBucket":
-		hint = "The bucket does not exist in this region/endpoint. Check bucket, region and endpoint."
+		return "The bucket does not exist in this region/endpoint. Check bucket, region and endpoint."
 	case "InvalidAccessKey", "InvalidSecurityToken", "ExpiredToken":
-		hint = "The temporary credentials are invalid or expired. Refresh security_token (HW_SECURITY_TOKEN)."
+		return "The temporary credentials are invalid or expired. Refresh security_token (HW_SECURITY_TOKEN)."
 	case "EntityTooSmall":
-		hint = "A part was smaller than the server's minimum part size (100 KiB on OBS 3.0 buckets, 5 MiB on OBS 2.0 buckets and S3-compatible servers). Raise part_size."
+		return "A part was smaller than the server's minimum part size (100 KiB on OBS 3.0 buckets, 5 MiB on OBS 2.0 buckets and S3-compatible servers). Raise part_size."
 	case "SlowDown", "ServiceUnavailable", "InternalError":
-		hint = "OBS kept failing after retries. Run apply again later; the upload resumes. Raise max_retries or lower concurrency to be gentler."
+		return "OBS kept failing after retries. Run apply again later; the upload resumes. Raise max_retries or lower concurrency to be gentler."
 	}
-	if hint == "" && e.StatusCode == 0 && e.Err != nil {
-		hint = "The endpoint could not be reached. Check endpoint/region, network and proxy settings; apply again to resume."
+	if e.StatusCode == 0 && e.Err != nil {
+		return "The endpoint could not be reached. Check endpoint/region, network and proxy settings; apply again to resume."
 	}
-	if hint == "" {
-		return err.Error()
-	}
-	return err.Error() + "\n\n" + hint
+	return ""
 }

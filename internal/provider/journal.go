@@ -56,8 +56,12 @@ func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep string)
 		case obs.IsNoSuchUpload(err):
 		default:
 			left = append(left, id)
-			warnings = append(warnings, "Could not abort the superseded upload "+id+": "+err.Error()+
-				". The next successful apply tries again; a bucket lifecycle rule for incomplete multipart uploads also removes it.")
+			w := "Could not abort the superseded upload " + id + ": " + err.Error() +
+				". The next successful apply tries again; a bucket lifecycle rule for incomplete multipart uploads also removes it."
+			if hint := obsErrorHint(err); hint != "" {
+				w += "\n\n" + hint
+			}
+			warnings = append(warnings, w)
 		}
 	}
 	if len(left) == 0 {

@@ -1,0 +1,47 @@
+package provider
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obs"
+)
+
+// An OBS error a user can fix gets the wire facts and then one hint, which
+// names the settings to check.
+func TestDescribeOBSError_oneHint(t *testing.T) {
+	for code, want := range map[string]string{
+		"SignatureDoesNotMatch": "Check secret_key (HW_SECRET_KEY), and that signature (obs, v2, v4) and region match",
+		"InvalidAccessKeyId":    "Check access_key (HW_ACCESS_KEY)",
+		"RequestTimeTooSkewed":  "differs from OBS's by more than 15 minutes",
+		"AccessDenied":          "The credentials lack permission for this bucket or key",
+		"NoSuchBucket":          "Check bucket, region and endpoint",
+	} {
+		err := &obs.Error{Op: "UploadPart", Bucket: "b", Key: "k", StatusCode: 403, Code: code, Message: "msg", RequestID: "rid"}
+		got := describeOBSError(err)
+		facts, hint, ok := strings.Cut(got, "\n\n")
+		if !ok || facts != err.Error() || strings.Contains(hint, "\n\n") || !strings.Contains(hint, want) {
+			t.Errorf("%s: %q, want %q then one hint containing %q", code, got, err.Error(), want)
+		}
+		if strings.Contains(strings.ToLower(facts), "check") {
+			t.Errorf("%s: the obs error %q gives advice of its own", code, facts)
+		}
+	}
+}
+
+func TestDescribeOBSError_noHint(t *testing.T) {
+	for _, err := range []error{
+		&obs.Error{Op: "HeadObject", Bucket: "b", Key: "k", StatusCode: 409, Code: "Conflict"},
+		errors.New("not from OBS"),
+	} {
+		if got := describeOBSError(err); got != err.Error() {
+			t.Errorf("describeOBSError(%v) = %q, want the error alone", err, got)
+		}
+	}
+	unreachable := &obs.Error{Op: "HeadObject", Bucket: "b", Key: "k", Err: errors.New("connection refused")}
+	if got := describeOBSError(unreachable); !strings.HasSuffix(got, "\n\nThe endpoint could not be reached. "+
+		"Check endpoint/region, network and proxy settings; apply again to resume.") {
+		t.Errorf("unreachable endpoint: %q", got)
+	}
+}
