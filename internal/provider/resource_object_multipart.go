@@ -493,8 +493,9 @@ func (r *objectMultipartResource) Delete(ctx context.Context, req resource.Delet
 	bucket, key := state.Bucket.ValueString(), state.Key.ValueString()
 	summary := fmt.Sprintf("Deleting OBS object %s/%s", bucket, key)
 	fail := func(detail string) {
-		// Keep the old object in state exactly as stored (see the private
-		// state design notes, F5).
+		// A null state with an error makes Terraform keep the prior state,
+		// private state included, exactly as stored, so a later destroy
+		// still finds the open upload and the object record.
 		resp.State.RemoveResource(ctx)
 		resp.Diagnostics.AddError(summary, detail)
 	}
