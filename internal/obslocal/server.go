@@ -4,7 +4,9 @@
 // It verifies signatures exactly (OBS, AWS V2 and SigV4 header form), enforces
 // OBS's limits and error codes for the object and multipart operations, keeps
 // data under a directory that survives restarts, and streams every body to
-// disk so memory stays constant whatever the object size.
+// disk so memory stays constant whatever the object size. It speaks HTTP,
+// or HTTPS with a given or a self-signed certificate (SSE-C requires HTTPS,
+// as on OBS).
 package obslocal
 
 import (
