@@ -87,7 +87,7 @@ func IsCode(err error, code string) bool {
 // sent again: network errors, 408, 500, 502, 503 (including SlowDown) and
 // 504. Other 4xx never are; a cancelled or expired context never is.
 func IsRetryable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || IsCertificateError(err) {
 		return false
 	}
 	e, ok := AsError(err)

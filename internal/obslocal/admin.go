@@ -32,6 +32,8 @@ type adminFault struct {
 //	DELETE /__obslocal/faults       clear all faults
 //	GET    /__obslocal/stats        JSON Stats
 //	POST   /__obslocal/stats/reset  zero the counters
+//	POST   /__obslocal/security-token  JSON {"AccessKey": AK, "SecurityToken": T}:
+//	                                   accept only T from now on (SetSecurityToken)
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
@@ -77,6 +79,17 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		reply(s.Stats())
 	case path == "stats/reset" && r.Method == http.MethodPost:
 		s.ResetStats()
+		w.WriteHeader(http.StatusNoContent)
+	case path == "security-token" && r.Method == http.MethodPost:
+		var req struct{ AccessKey, SecurityToken string }
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+			writeError(w, r, errInvalidArgument("bad security-token JSON: %v", err))
+			return
+		}
+		if err := s.SetSecurityToken(req.AccessKey, req.SecurityToken); err != nil {
+			writeError(w, r, errInvalidArgument("%v", err))
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		writeError(w, r, errf(http.StatusNotFound, "NotFound", "unknown admin endpoint %s %s", r.Method, r.URL.Path))

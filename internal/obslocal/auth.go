@@ -89,6 +89,8 @@ func (s *Server) authenticate(r *http.Request, rt route) (authResult, *apiError)
 }
 
 func (s *Server) lookupCred(ak string) (Credential, bool) {
+	s.credMu.RLock()
+	defer s.credMu.RUnlock()
 	for _, c := range s.cfg.Credentials {
 		if c.AccessKey == ak {
 			return c, true
@@ -107,19 +109,27 @@ func (s *Server) checkSkew(t time.Time) *apiError {
 	return nil
 }
 
+// checkToken checks the security token of a request signed with cred's
+// key. OBS answers every token problem alike, in all signature modes:
+// 403 InvalidAccessKeyId, "The security token is invalid." for a token that
+// is malformed, expired, or not the one issued with the access key (OBS
+// error-code reference, InvalidAccessKeyId). Without a token a temporary
+// access key is unknown: OBS looks it up among permanent keys.
 func (s *Server) checkToken(r *http.Request, mode sigMode, cred Credential) *apiError {
 	tok := r.Header.Get(mode.prefix() + "security-token")
 	switch {
 	case cred.SecurityToken == "" && tok == "":
 		return nil
-	case cred.SecurityToken == "":
-		return errf(http.StatusForbidden, "InvalidSecurityToken", "A security token was sent for a permanent access key.")
 	case tok == "":
-		return errf(http.StatusForbidden, "InvalidSecurityToken", "The access key is temporary: the %ssecurity-token header is required.", mode.prefix())
+		return errUnknownAccessKey()
 	case !hmac.Equal([]byte(tok), []byte(cred.SecurityToken)):
-		return errf(http.StatusForbidden, "InvalidSecurityToken", "The provided security token is invalid.")
+		return errf(http.StatusForbidden, "InvalidAccessKeyId", "The security token is invalid.")
 	}
 	return nil
+}
+
+func errUnknownAccessKey() *apiError {
+	return errf(http.StatusForbidden, "InvalidAccessKeyId", "The OBS Access Key Id you provided does not exist in our records.")
 }
 
 // rawPath is the request path exactly as sent (still percent-encoded).
@@ -150,7 +160,7 @@ func (s *Server) authV2(r *http.Request, rt route, mode sigMode, rest string) (a
 	ak, sig := strings.TrimSpace(rest[:i]), strings.TrimSpace(rest[i+1:])
 	cred, ok := s.lookupCred(ak)
 	if !ok {
-		return authResult{}, errf(http.StatusForbidden, "InvalidAccessKeyId", "The access key Id you provided does not exist in our records.")
+		return authResult{}, errUnknownAccessKey()
 	}
 	p := mode.prefix()
 	dateLine := r.Header.Get("Date")
@@ -268,7 +278,7 @@ func (s *Server) authV4(r *http.Request, rest string) (authResult, *apiError) {
 	ak, scopeDate, region, service, term := scopeParts[0], scopeParts[1], scopeParts[2], scopeParts[3], scopeParts[4]
 	cred, ok := s.lookupCred(ak)
 	if !ok {
-		return authResult{}, errf(http.StatusForbidden, "InvalidAccessKeyId", "The access key Id you provided does not exist in our records.")
+		return authResult{}, errUnknownAccessKey()
 	}
 	amzDate := r.Header.Get("x-amz-date")
 	if amzDate == "" {

@@ -74,16 +74,19 @@ func TestAuthErrors(t *testing.T) {
 	q.body = strings.NewReader(string(body))
 	c.expectErr(q, 400, "XAmzContentSHA256Mismatch")
 
-	// Security tokens: required, and must match.
+	// Security tokens: required, and must match (more in TestSecurityTokenRotation).
 	s2 := startServer(t, Config{Credentials: []Credential{{AccessKey: testAK, SecretKey: testSK, SecurityToken: "T1"}}})
 	c2 := newRaw(t, s2)
-	c2.expectErr(rawReq{method: "GET", path: "/" + testBucket + "?uploads"}, 403, "InvalidSecurityToken")
+	c2.expectErrMessage(rawReq{method: "GET", path: "/" + testBucket + "?uploads"}, 403, "InvalidAccessKeyId", msgUnknownKey)
 	c2.token = "T2"
-	c2.expectErr(rawReq{method: "GET", path: "/" + testBucket + "?uploads"}, 403, "InvalidSecurityToken")
+	c2.expectErrMessage(rawReq{method: "GET", path: "/" + testBucket + "?uploads"}, 403, "InvalidAccessKeyId", msgBadToken)
 	c2.token = "T1"
 	if resp, b := c2.do(rawReq{method: "GET", path: "/" + testBucket + "?uploads"}); resp.StatusCode != 200 {
 		t.Fatalf("with token: %d %s", resp.StatusCode, b)
 	}
+	// A token sent with a permanent key is not the token issued with it.
+	c.token = "T1"
+	c.expectErrMessage(rawReq{method: "GET", path: "/" + testBucket + "?uploads"}, 403, "InvalidAccessKeyId", msgBadToken)
 }
 
 // TestOperationErrors covers every documented error code of the operations.
@@ -179,7 +182,7 @@ func TestOperationErrors(t *testing.T) {
 // TestInitiateAttributes: the headers recorded at Initiate come back on HEAD
 // of the completed object, and SSE-C must be repeated on every part.
 func TestInitiateAttributes(t *testing.T) {
-	s := startServer(t, Config{})
+	s := startServer(t, Config{SelfSignedTLS: true}) // SSE-C needs HTTPS
 	c := newRaw(t, s)
 	key := make([]byte, 32)
 	keyB64 := base64.StdEncoding.EncodeToString(key)

@@ -44,7 +44,12 @@ func TestFaultStatusOnNthRequest(t *testing.T) {
 }
 
 func TestFaultResetAfterBytes(t *testing.T) {
-	s := startServer(t, Config{})
+	t.Run("http", func(t *testing.T) { testFaultResetAfterBytes(t, Config{}) })
+	t.Run("https", func(t *testing.T) { testFaultResetAfterBytes(t, Config{SelfSignedTLS: true}) })
+}
+
+func testFaultResetAfterBytes(t *testing.T, cfg Config) {
+	s := startServer(t, cfg)
 	c := newRaw(t, s)
 	id := c.initiate(testBucket, "k", nil)
 	s.ResetStats()

@@ -226,6 +226,27 @@ func (s *Server) recordAttrs(r *http.Request, mode sigMode) (map[string]string, 
 	return a, nil
 }
 
+// hasSSECHeaders reports whether r carries any SSE-C header (of the object
+// or of a copy source) in mode's prefix.
+func hasSSECHeaders(r *http.Request, mode sigMode) bool {
+	p := mode.prefix()
+	for name := range r.Header {
+		l := strings.ToLower(name)
+		if strings.HasPrefix(l, p+"server-side-encryption-customer-") || strings.HasPrefix(l, p+"copy-source-server-side-encryption-customer-") {
+			return true
+		}
+	}
+	return false
+}
+
+// errSSECNeedsHTTPS answers an SSE-C request sent over plain HTTP. OBS
+// denies such requests (user guide, SSE-C, "Important Notes") without
+// naming the error code; this is the code and message of the S3 API OBS
+// mirrors, 400 InvalidRequest.
+func errSSECNeedsHTTPS() *apiError {
+	return errf(http.StatusBadRequest, "InvalidRequest", "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.")
+}
+
 // checkSSEC validates the SSE-C headers of a request; when wantMD5 is set
 // the key must be the one the upload was initiated with.
 func checkSSEC(r *http.Request, p, wantMD5 string) *apiError {

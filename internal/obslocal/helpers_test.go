@@ -3,6 +3,7 @@ package obslocal
 import (
 	"context"
 	"crypto/md5"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -41,15 +42,20 @@ func startServer(t testing.TB, cfg Config) *Server {
 }
 
 // loopbackTransport sends every connection to the server, whatever the host
-// name (so "bucket.obs.local:PORT" works without DNS).
+// name (so "bucket.obs.local:PORT" works without DNS), trusting the CA of a
+// self-signed server.
 func loopbackTransport(s *Server) *http.Transport {
 	d := &net.Dialer{Timeout: 5 * time.Second}
-	return &http.Transport{
+	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return d.DialContext(ctx, network, s.Addr())
 		},
 		MaxIdleConnsPerHost: 16,
 	}
+	if c := s.SelfSignedCert(); c != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: c.CertPool()}
+	}
+	return tr
 }
 
 type sdkMode string
@@ -63,7 +69,7 @@ const (
 func sdkClient(t testing.TB, s *Server, mode sdkMode, ak, sk, token string) *obs.ObsClient {
 	t.Helper()
 	_, port, _ := net.SplitHostPort(s.Addr())
-	host := "http://obs.local:" + port
+	host := s.scheme + "://obs.local:" + port
 	tr := loopbackTransport(s)
 	var c *obs.ObsClient
 	var err error

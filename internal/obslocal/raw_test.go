@@ -52,7 +52,9 @@ func (c *rawClient) build(q rawReq) *http.Request {
 	for k, v := range q.hdr {
 		req.Header.Set(k, v)
 	}
-	if c.token != "" {
+	if c.token != "" && q.v4Payload != "" {
+		req.Header.Set("x-amz-security-token", c.token)
+	} else if c.token != "" {
 		req.Header.Set("x-obs-security-token", c.token)
 	}
 	if q.noAuth {
@@ -83,14 +85,21 @@ func (c *rawClient) do(q rawReq) (*http.Response, []byte) {
 // expectErr sends q and checks the OBS error status and code.
 func (c *rawClient) expectErr(q rawReq, status int, code string) {
 	c.t.Helper()
+	c.expectErrMessage(q, status, code, "")
+}
+
+// expectErrMessage is expectErr that also checks the message, unless msg is "".
+func (c *rawClient) expectErrMessage(q rawReq, status int, code, msg string) {
+	c.t.Helper()
 	resp, body := c.do(q)
 	var e struct {
 		Code      string
+		Message   string
 		RequestID string `xml:"RequestId"`
 	}
 	_ = xml.Unmarshal(body, &e)
-	if resp.StatusCode != status || e.Code != code {
-		c.t.Fatalf("%s %s: got %d %q, want %d %s\n%s", q.method, q.path, resp.StatusCode, e.Code, status, code, body)
+	if resp.StatusCode != status || e.Code != code || (msg != "" && e.Message != msg) {
+		c.t.Fatalf("%s %s: got %d %q %q, want %d %s %q\n%s", q.method, q.path, resp.StatusCode, e.Code, e.Message, status, code, msg, body)
 	}
 	if resp.Header.Get("x-obs-request-id") == "" || resp.Header.Get("x-obs-id-2") == "" ||
 		(q.method != "HEAD" && e.RequestID != resp.Header.Get("x-obs-request-id")) {

@@ -118,7 +118,7 @@ func TestSDKSecurityToken(t *testing.T) {
 			}
 			for _, tok := range []string{"", "tok-999"} {
 				_, err := sdkClient(t, s, mode, testAK, testSK, tok).InitiateMultipartUpload(in, amzDate())
-				if oe := obsErr(t, err); oe.StatusCode != http.StatusForbidden || oe.Code != "InvalidSecurityToken" {
+				if oe := obsErr(t, err); oe.StatusCode != http.StatusForbidden || oe.Code != "InvalidAccessKeyId" {
 					t.Fatalf("token %q: %+v", tok, oe)
 				}
 			}

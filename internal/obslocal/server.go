@@ -4,15 +4,19 @@
 // It verifies signatures exactly (OBS, AWS V2 and SigV4 header form), enforces
 // OBS's limits and error codes for the object and multipart operations, keeps
 // data under a directory that survives restarts, and streams every body to
-// disk so memory stays constant whatever the object size.
+// disk so memory stays constant whatever the object size. It speaks HTTP,
+// or HTTPS with a given or a self-signed certificate (SSE-C requires HTTPS,
+// as on OBS).
 package obslocal
 
 import (
 	"context"
 	"crypto/md5"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -42,6 +46,14 @@ type Config struct {
 	// 100 KiB (OBS 3.0); it may be raised (5 MiB for OBS 2.0), never lowered.
 	MinPartSize int64
 	Logf        func(format string, args ...any) // optional request log
+
+	// TLS, when set, makes the server speak HTTPS (HTTP/1.1) with it; it
+	// must hold the server's certificate. HTTP is the default.
+	TLS *tls.Config
+	// SelfSignedTLS makes the server speak HTTPS with a certificate for
+	// SelfSignedHosts(Domain), signed by a CA created at start (see
+	// Server.SelfSignedCert). It excludes TLS.
+	SelfSignedTLS bool
 }
 
 const (
@@ -58,6 +70,9 @@ type Server struct {
 	cfg     Config
 	st      *store
 	ln      net.Listener
+	scheme  string          // "http" or "https"
+	cert    *SelfSignedCert // with SelfSignedTLS
+	credMu  sync.RWMutex    // guards cfg.Credentials (security tokens change)
 	hs      *http.Server
 	tempDir bool
 	offset  atomic.Int64
@@ -79,7 +94,12 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.MinPartSize < defaultMinPartSize {
 		cfg.MinPartSize = defaultMinPartSize
 	}
-	s := &Server{cfg: cfg, stats: newCounters(), done: make(chan struct{})}
+	cfg.Credentials = append([]Credential(nil), cfg.Credentials...) // SetSecurityToken changes them
+	s := &Server{cfg: cfg, stats: newCounters(), done: make(chan struct{}), scheme: "http"}
+	tlsConf, err := s.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
 	if cfg.DataDir == "" {
 		d, err := os.MkdirTemp("", "obslocal-")
 		if err != nil {
@@ -110,8 +130,48 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s.ln = ln
 	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
-	go func() { _ = s.hs.Serve(ln) }()
+	if cfg.Logf != nil {
+		// TLS handshake failures (a client that does not trust the CA) land here.
+		s.hs.ErrorLog = log.New(logfWriter(cfg.Logf), "obslocal: ", 0)
+	}
+	served := ln
+	if tlsConf != nil {
+		served = tls.NewListener(ln, tlsConf)
+	}
+	go func() { _ = s.hs.Serve(served) }()
 	return s, nil
+}
+
+// logfWriter adapts a Logf function to an io.Writer of log lines.
+type logfWriter func(format string, args ...any)
+
+func (f logfWriter) Write(p []byte) (int, error) {
+	f("%s", strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+// tlsConfig returns the server's TLS configuration, nil for plain HTTP.
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	var conf *tls.Config
+	switch {
+	case s.cfg.TLS != nil && s.cfg.SelfSignedTLS:
+		return nil, errors.New("obslocal: TLS and SelfSignedTLS exclude each other")
+	case s.cfg.TLS != nil:
+		conf = s.cfg.TLS.Clone()
+	case s.cfg.SelfSignedTLS:
+		c, err := NewSelfSignedCert(SelfSignedHosts(s.cfg.Domain), selfSignedValidity)
+		if err != nil {
+			return nil, err
+		}
+		s.cert, conf = c, c.ServerTLS()
+	default:
+		return nil, nil
+	}
+	// HTTP/1.1 only: fault injection takes the connection over (Hijack),
+	// which HTTP/2 does not allow.
+	conf.NextProtos = []string{"http/1.1"}
+	s.scheme = "https"
+	return conf, nil
 }
 
 func (s *Server) cleanup() {
@@ -120,8 +180,29 @@ func (s *Server) cleanup() {
 	}
 }
 
-// URL returns "http://127.0.0.1:PORT".
-func (s *Server) URL() string { return "http://" + s.Addr() }
+// URL returns "http://127.0.0.1:PORT", or "https://…" when serving TLS.
+func (s *Server) URL() string { return s.scheme + "://" + s.Addr() }
+
+// SelfSignedCert returns the certificates made for Config.SelfSignedTLS (a
+// client trusts its CAPEM or CertPool), or nil.
+func (s *Server) SelfSignedCert() *SelfSignedCert { return s.cert }
+
+// SetSecurityToken replaces the security token the temporary credential
+// accessKey is accepted with, as when the token in use expires and a new
+// one is issued: from then on only token is accepted, and the old one is
+// refused as OBS refuses an expired token. An empty token makes the key
+// permanent.
+func (s *Server) SetSecurityToken(accessKey, token string) error {
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	for i := range s.cfg.Credentials {
+		if s.cfg.Credentials[i].AccessKey == accessKey {
+			s.cfg.Credentials[i].SecurityToken = token
+			return nil
+		}
+	}
+	return fmt.Errorf("obslocal: no credential with access key %q", accessKey)
+}
 
 // Addr returns the listening address "127.0.0.1:PORT".
 func (s *Server) Addr() string { return s.ln.Addr().String() }
@@ -436,6 +517,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(sw, r, errf(http.StatusNotImplemented, "NotImplemented", "obslocal does not implement %s %s", r.Method, r.URL.RequestURI()))
 		return
 	}
+	if r.TLS == nil && hasSSECHeaders(r, auth.mode) {
+		drain(r)
+		writeError(sw, r, errSSECNeedsHTTPS())
+		return
+	}
 
 	if eff, ok := s.faults.match(rt.op, rt.partNumber); ok {
 		if eff.Latency > 0 {
@@ -495,6 +581,9 @@ func resetConn(w http.ResponseWriter) {
 	conn, _, err := hj.Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn() // closing the TLS layer would send close_notify first
 	}
 	if tc, ok := conn.(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)
