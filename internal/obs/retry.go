@@ -39,7 +39,7 @@ func (c *client) do(ctx context.Context, t target, attempt func(cl *sdk.ObsClien
 		if n >= c.maxRetries || !IsRetryable(err) {
 			return err
 		}
-		if serr := sleep(ctx, c.backoff(n)); serr != nil {
+		if serr := Sleep(ctx, Backoff(n, c.retryBaseDelay, c.retryMaxDelay)); serr != nil {
 			return t.err(fmt.Errorf("%w (while waiting to retry after: %v)", serr, errorCause(err)))
 		}
 	}
@@ -103,12 +103,14 @@ func (c *client) convert(ctx context.Context, t target, err error) error {
 	return t.err(c.redact(err))
 }
 
-// backoff returns the sleep before retry n+1: a uniformly random duration in
-// [0, min(max, base·2ⁿ)] ("full jitter").
-func (c *client) backoff(n int) time.Duration {
-	ceil := c.retryMaxDelay
+// Backoff returns the wait before retry n+1 (n counts from 0): a uniformly
+// random duration in [0, min(maxDelay, base·2ⁿ)] ("full jitter"), so that
+// clients failing together do not retry together. It is the one retry
+// backoff of this provider: the obs layer's and the upload engine's.
+func Backoff(n int, base, maxDelay time.Duration) time.Duration {
+	ceil := maxDelay
 	if n < 62 {
-		if d := c.retryBaseDelay << uint(n); d > 0 && d < ceil {
+		if d := base << uint(n); d > 0 && d < ceil {
 			ceil = d
 		}
 	}
@@ -118,8 +120,9 @@ func (c *client) backoff(n int) time.Duration {
 	return rand.N(ceil + 1)
 }
 
-// sleep waits for d or until ctx is done, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done, whichever is first, and returns
+// ctx.Err() in the latter case.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

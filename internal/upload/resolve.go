@@ -3,6 +3,7 @@ package upload
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -11,10 +12,19 @@ import (
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 )
 
+// A resolution is the multipart upload resolve chose.
+type resolution struct {
+	id   string
+	kept map[int]CompletedPart // parts already on the server, by number
+	// completed: the upload had already completed into the object, so
+	// there is nothing to send.
+	completed bool
+}
+
 // resolve decides which multipart upload to use: the recorded one when the
 // server still has it, else (with Discover) an open upload that is provably
-// ours, else a new one. It fills u.uploadID and u.done.
-func (u *uploader) resolve(ctx context.Context) error {
+// ours, else a new one.
+func (u *uploader) resolve(ctx context.Context) (resolution, error) {
 	var exclude string
 	if r := u.in.Record; r != nil && r.UploadID != "" {
 		if r.PartSize != u.layout.PartSize || r.Size != u.layout.Size {
@@ -23,53 +33,70 @@ func (u *uploader) resolve(ctx context.Context) error {
 			u.notice("recorded upload %s was planned for %s in parts of %s but the file now needs %s in parts of %s; it was left for abort and another upload is used",
 				r.UploadID, FormatBytes(r.Size), FormatBytes(r.PartSize), FormatBytes(u.layout.Size), FormatBytes(u.layout.PartSize))
 		} else {
-			ok, err := u.resume(ctx, r)
-			if err != nil || ok {
-				return err
+			res, err := u.resume(ctx, r)
+			if err != nil || res.id != "" {
+				return res, err
 			}
 			exclude = r.UploadID
 		}
 	}
 	if u.in.Discover {
-		ok, err := u.discover(ctx, exclude)
-		if err != nil || ok {
-			return err
+		res, err := u.discover(ctx, exclude)
+		if err != nil || res.id != "" {
+			return res, err
 		}
 	}
 	ictx, cancel := context.WithTimeout(ctx, listTimeout)
 	defer cancel()
 	id, err := u.c.InitiateMultipartUpload(ictx, obs.InitiateInput{Bucket: u.in.Bucket, Key: u.in.Key, Options: u.in.Options})
 	if err != nil {
-		return fmt.Errorf("initiating multipart upload of %s/%s: %w", u.in.Bucket, u.in.Key, err)
+		return resolution{}, fmt.Errorf("initiating multipart upload of %s/%s: %w", u.in.Bucket, u.in.Key, err)
 	}
-	u.mu.Lock()
-	u.uploadID = id
-	u.mu.Unlock()
 	u.log.Info("initiated multipart upload", "bucket", u.in.Bucket, "key", u.in.Key, "upload_id", id,
 		"parts", u.layout.Parts, "part_size", u.layout.PartSize)
-	return nil
+	return resolution{id: id}, nil
+}
+
+// adopt makes res the upload: run calls it once resolving is done, before
+// any part is sent, so that u.uploadID never changes while parts are in
+// flight.
+func (u *uploader) adopt(res resolution) {
+	var bytes int64
+	for _, p := range res.kept {
+		bytes += p.Size
+	}
+	u.uploadID = res.id
+	u.mu.Lock()
+	maps.Copy(u.done, res.kept)
+	u.completed = res.completed
+	u.mu.Unlock()
+	u.progMu.Lock()
+	u.prog.BytesDone += bytes
+	u.prog.PartsDone += len(res.kept)
+	u.progMu.Unlock()
 }
 
 // resume reconciles the recorded upload r with the server's ListParts.
-// It returns false (and no error) when the upload no longer exists.
-func (u *uploader) resume(ctx context.Context, r *Record) (bool, error) {
+// It returns no upload (and no error) when the recorded one no longer
+// exists.
+func (u *uploader) resume(ctx context.Context, r *Record) (resolution, error) {
 	lctx, cancel := context.WithTimeout(ctx, listTimeout)
 	server, err := u.c.ListParts(lctx, obs.ListPartsInput{Bucket: u.in.Bucket, Key: u.in.Key, UploadID: r.UploadID})
 	cancel()
 	if err != nil {
 		if obs.IsNoSuchUpload(err) {
 			if u.completedEarlier(ctx, r) {
-				return true, nil
+				return resolution{id: r.UploadID, completed: true}, nil
 			}
 			u.out.Restarted = true
 			u.notice("upload %s no longer exists (aborted, or expired by a lifecycle rule); started a new upload", r.UploadID)
-			return false, nil
+			return resolution{}, nil
 		}
 		// The upload may well exist: hand the caller's record back unchanged.
 		u.mu.Lock()
 		u.keepRecord = r
 		u.mu.Unlock()
-		return false, fmt.Errorf("listing parts of multipart upload %s: %w", r.UploadID, err)
+		return resolution{}, fmt.Errorf("listing parts of multipart upload %s: %w", r.UploadID, err)
 	}
 	trusted := r.Source == u.baseline
 	if !trusted {
@@ -108,36 +135,35 @@ func (u *uploader) resume(ctx context.Context, r *Record) (bool, error) {
 		u.mu.Lock()
 		u.keepRecord = r
 		u.mu.Unlock()
-		return false, fmt.Errorf("verifying parts of multipart upload %s: %w", r.UploadID, err)
+		return resolution{}, fmt.Errorf("verifying parts of multipart upload %s: %w", r.UploadID, err)
 	}
 	for _, p := range verify {
 		if etagIsMD5(p.ETag, sums[p.Number]) {
 			kept[p.Number] = CompletedPart{Number: p.Number, Size: p.Size, ETag: normETag(p.ETag)}
 		}
 	}
-	u.adopt(r.UploadID, kept)
 	u.out.Resumed = true
 	u.notice("resuming upload %s: %d of %d parts already on the server", r.UploadID, len(kept), u.layout.Parts)
-	return true, nil
+	return resolution{id: r.UploadID, kept: kept}, nil
 }
 
 // discover looks for an open upload of the key that is provably ours and
-// adopts the newest such one. Uploads that are not provably ours are left
-// untouched.
-func (u *uploader) discover(ctx context.Context, exclude string) (bool, error) {
+// returns the newest such one, or no upload (and no error). Uploads that
+// are not provably ours are left untouched.
+func (u *uploader) discover(ctx context.Context, exclude string) (resolution, error) {
 	if u.sse {
 		u.log.Info("not looking for open uploads: with server-side encryption part ETags are not MD5s, so no upload can be proven ours")
-		return false, nil
+		return resolution{}, nil
 	}
 	lctx, cancel := context.WithTimeout(ctx, listTimeout)
 	ups, err := u.c.ListUploads(lctx, u.in.Bucket, u.in.Key)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
-			return false, fmt.Errorf("listing open uploads of %s/%s: %w", u.in.Bucket, u.in.Key, err)
+			return resolution{}, fmt.Errorf("listing open uploads of %s/%s: %w", u.in.Bucket, u.in.Key, err)
 		}
 		u.log.Warn("listing open uploads failed; starting a new upload", "bucket", u.in.Bucket, "key", u.in.Key, "error", err.Error())
-		return false, nil
+		return resolution{}, nil
 	}
 	slices.Reverse(ups) // newest first
 	slices.SortStableFunc(ups, func(a, b obs.Upload) int { return b.Initiated.Compare(a.Initiated) })
@@ -150,14 +176,14 @@ func (u *uploader) discover(ctx context.Context, exclude string) (bool, error) {
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
-				return false, fmt.Errorf("listing parts of multipart upload %s: %w", up.UploadID, err)
+				return resolution{}, fmt.Errorf("listing parts of multipart upload %s: %w", up.UploadID, err)
 			}
 			u.log.Debug("skipping open upload", "upload_id", up.UploadID, "error", err.Error())
 			continue
 		}
 		ok, why, err := u.provablyOurs(ctx, parts)
 		if err != nil {
-			return false, fmt.Errorf("verifying parts of multipart upload %s: %w", up.UploadID, err)
+			return resolution{}, fmt.Errorf("verifying parts of multipart upload %s: %w", up.UploadID, err)
 		}
 		if !ok {
 			u.log.Info("leaving open upload untouched: not provably ours", "upload_id", up.UploadID, "reason", why)
@@ -167,12 +193,11 @@ func (u *uploader) discover(ctx context.Context, exclude string) (bool, error) {
 		for _, p := range parts {
 			kept[p.Number] = CompletedPart{Number: p.Number, Size: p.Size, ETag: normETag(p.ETag)}
 		}
-		u.adopt(up.UploadID, kept)
 		u.out.Resumed, u.out.Discovered = true, true
 		u.notice("resuming upload %s found on the server: %d of %d parts already present", up.UploadID, len(kept), u.layout.Parts)
-		return true, nil
+		return resolution{id: up.UploadID, kept: kept}, nil
 	}
-	return false, nil
+	return resolution{}, nil
 }
 
 // provablyOurs reports whether every part of an upload has the size of our
@@ -202,22 +227,6 @@ func (u *uploader) provablyOurs(ctx context.Context, parts []obs.Part) (bool, st
 		}
 	}
 	return true, "", nil
-}
-
-// adopt makes id our upload with the given parts already in place.
-func (u *uploader) adopt(id string, kept map[int]CompletedPart) {
-	var bytes int64
-	for _, p := range kept {
-		bytes += p.Size
-	}
-	u.mu.Lock()
-	u.uploadID = id
-	u.done = kept
-	u.mu.Unlock()
-	u.progMu.Lock()
-	u.prog.BytesDone += bytes
-	u.prog.PartsDone += len(kept)
-	u.progMu.Unlock()
 }
 
 // hashParts computes (and caches) the local MD5 of each part's byte range,
@@ -274,7 +283,7 @@ func (u *uploader) partMD5(n int) (md5Sum, error) {
 // completedEarlier reports whether the recorded upload, gone from the server,
 // was in fact completed into the current object from this same file (a run
 // cancelled or killed while Complete's answer was on its way). It then
-// fills the output and marks the upload done.
+// fills the output.
 func (u *uploader) completedEarlier(ctx context.Context, r *Record) bool {
 	if r.Source != u.baseline {
 		return false
@@ -294,10 +303,6 @@ func (u *uploader) completedEarlier(ctx context.Context, r *Record) bool {
 			return false
 		}
 	}
-	u.mu.Lock()
-	u.uploadID, u.completed = r.UploadID, true
-	u.mu.Unlock()
-	u.alreadyDone = true
 	u.out.Resumed = true
 	u.out.ETag, u.out.VersionID = normETag(info.ETag), info.VersionID
 	u.notice("upload %s had already completed into the object; nothing to send", r.UploadID)

@@ -25,13 +25,12 @@ const (
 	partAttempts     = 3
 	completeAttempts = 3
 	// cancelGrace is how long Upload waits for parts in flight once its
-	// context is cancelled before returning without them (the issue's
-	// bound is 2 s).
-	cancelGrace   = 1500 * time.Millisecond
-	abortTimeout  = 2 * time.Minute
-	headTimeout   = 1 * time.Minute
-	listTimeout   = 2 * time.Minute
-	retryBaseWait = 100 * time.Millisecond
+	// context is cancelled before returning without them: Upload returns
+	// within 2 s of cancellation.
+	cancelGrace  = 1500 * time.Millisecond
+	abortTimeout = 2 * time.Minute
+	headTimeout  = 1 * time.Minute
+	listTimeout  = 2 * time.Minute
 )
 
 func defaultPartTimeout(size int64) time.Duration {
@@ -73,13 +72,13 @@ func Upload(ctx context.Context, c obs.Client, in Input) (Output, *Record, error
 	if err == nil {
 		rec = nil
 	}
-	u.mu.Lock()
 	if !u.layout.SinglePut {
 		u.out.UploadID = u.uploadID
+		u.mu.Lock()
 		u.out.PartsSent, u.out.BytesSent = u.partsSent, u.bytesSent
 		u.out.PartsReused = len(u.done) - u.partsSent
+		u.mu.Unlock()
 	}
-	u.mu.Unlock()
 	u.progMu.Lock()
 	u.returned = true
 	u.progMu.Unlock()
@@ -90,15 +89,18 @@ type uploader struct {
 	c   obs.Client
 	in  Input
 	log Logger
-	f   *os.File
+	sse bool // the caller asked for server-side encryption
 
-	layout   Layout
+	// Set by run before any part is hashed or sent and never changed
+	// after, so read without mu.
+	f        *os.File
 	baseline Fingerprint
-	sse      bool // the caller asked for server-side encryption
-	out      Output
+	layout   Layout
+	uploadID string // the multipart upload, once resolved
+
+	out Output // written by run's goroutine only
 
 	mu        sync.Mutex
-	uploadID  string
 	completed bool                  // the upload no longer exists: completed (or gone)
 	done      map[int]CompletedPart // parts the server holds (kept or sent)
 	opaque    bool                  // a part ETag was not its MD5 (bucket default encryption)
@@ -108,8 +110,6 @@ type uploader struct {
 	// keepRecord, when set, is returned as the record: the caller's record
 	// of an upload that could not be checked.
 	keepRecord *Record
-	// alreadyDone: the recorded upload had completed into the object.
-	alreadyDone bool
 
 	progMu    sync.Mutex // guards prog, runSent, returned; held while calling OnProgress
 	prog      Progress
@@ -161,10 +161,12 @@ func (u *uploader) run(ctx context.Context) error {
 		}
 		return u.singlePut(ctx)
 	}
-	if err := u.resolve(ctx); err != nil {
+	res, err := u.resolve(ctx)
+	if err != nil {
 		return err
 	}
-	if u.alreadyDone {
+	u.adopt(res)
+	if res.completed {
 		return nil
 	}
 	if err := u.transfer(ctx); err != nil {
@@ -211,29 +213,6 @@ func (u *uploader) checkSource() error {
 	return nil
 }
 
-// timedOut reports whether a call made with child (derived from parent)
-// failed because of a deadline — the child's own or a transport timeout —
-// while parent is still alive, so that the call may be retried.
-func timedOut(parent, child context.Context, err error) bool {
-	if parent.Err() != nil {
-		return false
-	}
-	return child.Err() == context.DeadlineExceeded || (err != nil && errors.Is(err, context.DeadlineExceeded))
-}
-
-// wait sleeps for the backoff of attempt, or until ctx is done.
-func wait(ctx context.Context, attempt int) error {
-	d := retryBaseWait << (attempt - 1)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 func (u *uploader) singlePut(ctx context.Context) error {
 	if err := u.in.Budget.acquire(ctx); err != nil {
 		return err
@@ -244,49 +223,57 @@ func (u *uploader) singlePut(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", u.in.Path, err)
 	}
-	for attempt := 1; ; attempt++ {
+	var res obs.PutObjectOutput
+	err = u.retry(ctx, retried{
+		what: "single PUT", fields: []any{"bucket", u.in.Bucket, "key", u.in.Key},
+		attempts: partAttempts, timeout: u.in.PartTimeout(size),
+	}, func(pctx context.Context) (bool, error) {
 		if err := u.checkSource(); err != nil {
-			return err
+			return false, err
 		}
-		pctx, cancel := context.WithTimeout(ctx, u.in.PartTimeout(size))
-		res, err := u.c.PutObject(pctx, obs.PutObjectInput{
+		r, err := u.c.PutObject(pctx, obs.PutObjectInput{
 			Bucket: u.in.Bucket, Key: u.in.Key,
 			Body: io.NewSectionReader(u.f, 0, size), Size: size,
 			ContentMD5: sum[:], Options: u.in.Options,
 		})
-		expired := timedOut(ctx, pctx, err)
-		cancel()
-		if err == nil {
-			u.out.ETag, u.out.VersionID = normETag(res.ETag), res.VersionID
-			u.out.PartsSent, u.out.BytesSent = 1, size
-			u.partDone(size, true)
-			if !u.sse && !etagIsMD5(res.ETag, sum) {
-				return u.verifyEncrypted(ctx, res.ETag, hex.EncodeToString(sum[:]))
-			}
-			return nil
+		switch {
+		case err == nil:
+			res = r
+			return false, nil
+		case obs.IsCode(err, "BadDigest"):
+			return u.badDigest(ctx, 0, size, sum, err)
 		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("uploading %s/%s: %w", u.in.Bucket, u.in.Key, err)
-		}
-		if obs.IsCode(err, "BadDigest") {
-			again, herr := hashRange(u.f, 0, size)
-			if herr != nil {
-				return fmt.Errorf("re-reading %s: %w", u.in.Path, herr)
-			}
-			if again != sum {
-				return fmt.Errorf("%w: %s: bytes changed while uploading: %w", ErrSourceChanged, u.in.Path, err)
-			}
-		} else if !expired && !obs.IsRetryable(err) {
-			return fmt.Errorf("uploading %s/%s: %w", u.in.Bucket, u.in.Key, err)
-		}
-		if attempt >= partAttempts {
-			return fmt.Errorf("uploading %s/%s (%d attempts): %w", u.in.Bucket, u.in.Key, attempt, err)
-		}
-		u.log.Warn("retrying single PUT", "bucket", u.in.Bucket, "key", u.in.Key, "attempt", attempt, "error", err.Error())
-		if err := wait(ctx, attempt); err != nil {
-			return fmt.Errorf("uploading %s/%s: %w", u.in.Bucket, u.in.Key, err)
-		}
+		return transient(ctx, pctx, err), err
+	})
+	if err != nil {
+		return fmt.Errorf("uploading %s/%s: %w", u.in.Bucket, u.in.Key, err)
 	}
+	u.out.ETag, u.out.VersionID = normETag(res.ETag), res.VersionID
+	u.out.PartsSent, u.out.BytesSent = 1, size
+	u.partDone(size, true)
+	if !u.sse && !etagIsMD5(res.ETag, sum) {
+		return u.verifyEncrypted(ctx, res.ETag, hex.EncodeToString(sum[:]))
+	}
+	return nil
+}
+
+// badDigest decides on a request for size bytes at off, sent with
+// Content-MD5 sum, that the server rejected with BadDigest (err): it is
+// worth retrying when the bytes still hash to sum (they were corrupted on
+// the way); when they do not, the file changed under the upload. Nothing
+// is re-read once ctx is done.
+func (u *uploader) badDigest(ctx context.Context, off, size int64, sum md5Sum, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, err
+	}
+	again, herr := hashRange(u.f, off, size)
+	if herr != nil {
+		return false, fmt.Errorf("re-reading %s: %w", u.in.Path, herr)
+	}
+	if again != sum {
+		return false, fmt.Errorf("%w: %s: bytes changed while uploading: %w", ErrSourceChanged, u.in.Path, err)
+	}
+	return true, err
 }
 
 // verifyEncrypted accepts an object whose ETag is not the expected MD5 only
@@ -336,8 +323,8 @@ func (u *uploader) transfer(ctx context.Context) error {
 			todo = append(todo, n)
 		}
 	}
-	id := u.uploadID
 	u.mu.Unlock()
+	id := u.uploadID
 	u.log.Info("uploading parts", "upload_id", id, "parts", len(todo), "reused", u.layout.Parts-len(todo),
 		"part_size", u.layout.PartSize, "concurrency", u.in.Concurrency)
 
@@ -448,64 +435,52 @@ func (u *uploader) sendPart(ctx context.Context, n int, sum md5Sum) error {
 		return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
 	}
 	defer u.in.Budget.release()
-	perr := func(err error) error { return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err} }
 	off, size := u.layout.Part(n)
-	sr := io.NewSectionReader(u.f, off, size)
-	for attempt := 1; ; attempt++ {
-		pctx, cancel := context.WithTimeout(ctx, u.in.PartTimeout(size))
-		etag, err := u.c.UploadPart(pctx, obs.UploadPartInput{
+	timeout := u.in.PartTimeout(size)
+	var etag string
+	err := u.retry(ctx, retried{
+		what: "part", fields: []any{"upload_id", u.uploadID, "part", n},
+		attempts: partAttempts, timeout: timeout,
+	}, func(pctx context.Context) (bool, error) {
+		var err error
+		etag, err = u.c.UploadPart(pctx, obs.UploadPartInput{
 			Bucket: u.in.Bucket, Key: u.in.Key, UploadID: u.uploadID, PartNumber: n,
-			Body: sr, Offset: 0, Size: size, ContentMD5: sum[:], SSEC: u.in.Options.SSEC,
+			Body: io.NewSectionReader(u.f, off, size), Offset: 0, Size: size,
+			ContentMD5: sum[:], SSEC: u.in.Options.SSEC,
 		})
-		expired := timedOut(ctx, pctx, err)
-		cancel()
-		if err == nil {
-			etag = normETag(etag)
-			u.mu.Lock()
-			u.done[n] = CompletedPart{Number: n, Size: size, ETag: etag}
-			if !etagIsMD5(etag, sum) {
-				u.opaque = true
-			}
-			u.partsSent++
-			u.bytesSent += size
-			u.mu.Unlock()
-			u.partDone(size, true)
-			if err := u.checkSource(); err != nil {
-				return perr(err)
-			}
-			return nil
-		}
-		if ctx.Err() != nil {
-			return perr(err)
-		}
 		switch {
+		case err == nil:
+			return false, nil
 		case obs.IsCode(err, "BadDigest"):
-			again, herr := hashRange(sr, 0, size)
-			if herr != nil {
-				return perr(fmt.Errorf("re-reading %s: %w", u.in.Path, herr))
-			}
-			if again != sum {
-				return perr(fmt.Errorf("%w: %s: bytes of the part changed while uploading: %w", ErrSourceChanged, u.in.Path, err))
-			}
-		case expired:
-			err = fmt.Errorf("part deadline of %s expired: %w", u.in.PartTimeout(size), err)
-		case obs.IsRetryable(err):
-		default:
-			return perr(err)
+			return u.badDigest(ctx, off, size, sum, err)
+		case timedOut(ctx, pctx, err):
+			return true, fmt.Errorf("part deadline of %s expired: %w", timeout, err)
 		}
-		if attempt >= partAttempts {
-			return perr(fmt.Errorf("%d attempts: %w", attempt, err))
-		}
-		u.log.Warn("retrying part", "upload_id", u.uploadID, "part", n, "attempt", attempt, "error", err.Error())
-		if werr := wait(ctx, attempt); werr != nil {
-			return perr(err)
-		}
+		return obs.IsRetryable(err), err
+	})
+	if err != nil {
+		return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
 	}
+	etag = normETag(etag)
+	u.mu.Lock()
+	u.done[n] = CompletedPart{Number: n, Size: size, ETag: etag}
+	if !etagIsMD5(etag, sum) {
+		u.opaque = true
+	}
+	u.partsSent++
+	u.bytesSent += size
+	u.mu.Unlock()
+	u.partDone(size, true)
+	if err := u.checkSource(); err != nil {
+		return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
+	}
+	return nil
 }
 
 func (u *uploader) complete(ctx context.Context) error {
+	id := u.uploadID
 	if err := u.checkSource(); err != nil {
-		return fmt.Errorf("before completing multipart upload %s: %w", u.uploadID, err)
+		return fmt.Errorf("before completing multipart upload %s: %w", id, err)
 	}
 	u.mu.Lock()
 	parts := make([]obs.Part, 0, len(u.done))
@@ -514,55 +489,45 @@ func (u *uploader) complete(ctx context.Context) error {
 		p, ok := u.done[n]
 		if !ok {
 			u.mu.Unlock()
-			return fmt.Errorf("multipart upload %s: part %d missing before complete (internal error)", u.uploadID, n)
+			return fmt.Errorf("multipart upload %s: part %d missing before complete (internal error)", id, n)
 		}
 		parts = append(parts, obs.Part{Number: n, Size: p.Size, ETag: p.ETag})
 		etags = append(etags, p.ETag)
 	}
 	opaque := u.opaque
-	id := u.uploadID
 	u.mu.Unlock()
 	want, wantOK := multipartETag(etags)
 
 	in := obs.CompleteInput{Bucket: u.in.Bucket, Key: u.in.Key, UploadID: id, Parts: parts}
 	var res obs.CompleteOutput
-	for attempt := 1; ; attempt++ {
-		cctx, cancel := context.WithTimeout(ctx, completeTimeout(len(parts)))
-		r, err := u.c.CompleteMultipartUpload(cctx, in)
-		expired := timedOut(ctx, cctx, err)
-		cancel()
-		if err == nil {
-			res = r
-			break
+	err := u.retry(ctx, retried{
+		what: "complete", fields: []any{"upload_id", id},
+		attempts: completeAttempts, timeout: completeTimeout(len(parts)),
+	}, func(cctx context.Context) (bool, error) {
+		var err error
+		res, err = u.c.CompleteMultipartUpload(cctx, in)
+		if err == nil || ctx.Err() != nil {
+			return false, err
 		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("completing multipart upload %s: %w", id, err)
-		}
-		if !expired && !obs.IsRetryable(err) && !obs.IsNoSuchUpload(err) {
-			return fmt.Errorf("completing multipart upload %s: %w", id, err)
+		if !transient(ctx, cctx, err) && !obs.IsNoSuchUpload(err) {
+			return false, err
 		}
 		// The upload may have completed with the response lost: ask the object.
-		hctx, hcancel := context.WithTimeout(ctx, headTimeout)
-		info, herr := u.c.HeadObject(hctx, obs.HeadInput{Bucket: u.in.Bucket, Key: u.in.Key, SSEC: u.in.Options.SSEC})
-		hcancel()
-		if herr == nil && info.UploadID == id {
+		if r, ok := u.assembled(ctx, id); ok {
 			u.log.Info("complete response was lost but the object was assembled from our upload", "upload_id", id, "error", err.Error())
-			res = obs.CompleteOutput{ETag: info.ETag, VersionID: info.VersionID}
-			break
+			res = r
+			return false, nil
 		}
 		if obs.IsNoSuchUpload(err) {
 			u.mu.Lock()
 			u.completed = true // gone: nothing left to resume
 			u.mu.Unlock()
-			return fmt.Errorf("completing multipart upload %s: the upload no longer exists and the object was not assembled from it: %w", id, err)
+			return false, fmt.Errorf("the upload no longer exists and the object was not assembled from it: %w", err)
 		}
-		if attempt >= completeAttempts {
-			return fmt.Errorf("completing multipart upload %s (%d attempts): %w", id, attempt, err)
-		}
-		u.log.Warn("retrying complete", "upload_id", id, "attempt", attempt, "error", err.Error())
-		if werr := wait(ctx, attempt); werr != nil {
-			return fmt.Errorf("completing multipart upload %s: %w", id, err)
-		}
+		return true, err
+	})
+	if err != nil {
+		return fmt.Errorf("completing multipart upload %s: %w", id, err)
 	}
 	u.mu.Lock()
 	u.completed = true
@@ -575,6 +540,19 @@ func (u *uploader) complete(ctx context.Context) error {
 		return u.verifyEncrypted(ctx, res.ETag, want)
 	}
 	return nil
+}
+
+// assembled reports whether the object was assembled from upload id, as
+// when Complete succeeded but its response was lost, and returns the
+// object's ETag and version.
+func (u *uploader) assembled(ctx context.Context, id string) (obs.CompleteOutput, bool) {
+	hctx, cancel := context.WithTimeout(ctx, headTimeout)
+	defer cancel()
+	info, err := u.c.HeadObject(hctx, obs.HeadInput{Bucket: u.in.Bucket, Key: u.in.Key, SSEC: u.in.Options.SSEC})
+	if err != nil || info.UploadID != id {
+		return obs.CompleteOutput{}, false
+	}
+	return obs.CompleteOutput{ETag: info.ETag, VersionID: info.VersionID}, true
 }
 
 // Abort aborts a multipart upload. It runs with a context detached from ctx's
