@@ -8,7 +8,7 @@
 #   5. `terraform plan -detailed-exitcode` is empty.
 #
 # Everything lives in one temporary directory that is removed on exit, with the server and any terraform
-# still running. Needs go and terraform (`make demo` builds terraform into .cache/bin when it is absent),
+# still running; that includes the provider's hash cache and upload journal (XDG_CACHE_HOME points there). Needs go and terraform (`make demo` builds terraform into .cache/bin when it is absent),
 # bash, awk and coreutils. No network beyond the Go module proxy; nothing leaves the machine.
 #
 # Knobs: DEMO_SIZE (bytes, or with a K/M/G suffix, binary units; default 1G), DEMO_PART_SIZE (default 16M),
@@ -156,6 +156,14 @@ t0=$(now)
 	go build -trimpath -o "$WORK/bin/obslocal" ./cmd/obslocal)
 line "built terraform-provider-obs and obslocal in $(elapsed "$t0" "$(now)") s ($(go env GOVERSION), $(terraform version | head -1))"
 
+# The provider keeps a hash cache and an upload journal in the user's cache directory (Go's os.UserCacheDir:
+# $XDG_CACHE_HOME, else ~/.cache; ~/Library/Caches on macOS). Point it into the demo's folder, so that the demo
+# leaves nothing behind. Only now, after the builds: Go's own build cache lives there too.
+mkdir -p "$WORK/cache"
+export XDG_CACHE_HOME="$WORK/cache"
+[ "$(uname -s)" != Darwin ] || export HOME="$WORK/cache/home" # macOS ignores XDG_CACHE_HOME
+line "the provider's hash cache and upload journal go to $WORK/cache (XDG_CACHE_HOME), not to your cache directory"
+
 "$WORK/bin/obslocal" -listen 127.0.0.1:0 -data "$WORK/obs-data" -access-key "$AK" -secret-key "$SK" \
 	-bucket "$BUCKET" >"$WORK/obslocal.out" 2>"$WORK/obslocal.err" &
 SERVER_PID=$!
@@ -278,12 +286,20 @@ secs=$(elapsed "$t0" "$(now)")
 sent3=$(counter UploadPart BodyBytes)
 parts3=$(counter UploadPart Requests)
 initiated=$(counter InitiateMultipartUpload Requests)
+deleted=$(counter DeleteObject Requests)
+aborted=$(counter AbortMultipartUpload Requests)
 line "the refresh found the open upload, and the upload adopted it:"
 { para "$WORK/apply3.out" '^Resuming upload'; para "$WORK/apply3.out" '^resuming upload'; } | quote
 line "terraform apply: $(grep -m1 '^Apply complete' "$WORK/apply3.out")"
 [ "$initiated" = 0 ] || die "the resumed apply started a new upload instead of resuming"
 [ "$sent3" -lt "$SIZE" ] || die "the resumed apply sent $(human "$sent3"), not less than the file"
 line "${G}resumed: sent the $parts3 missing parts of $PARTS, $(human "$sent3") of $(human "$SIZE") ($(pct "$sent3" "$SIZE") %), in $secs s ($(mbps "$sent3" "$secs") MB/s); no new upload was started${N}"
+line "nothing was deleted or aborted on the way ($deleted DeleteObject, $aborted AbortMultipartUpload requests)"
+line "${D}Had the interrupted upload been the first one (a create), Terraform would have marked the resource tainted:"
+line "the next plan says 'is tainted, so must be replaced' and the apply prints 'Destroying...' before 'Creating...'."
+line "That destroys nothing either: no object was written yet, and the open upload is left alone (Terraform does not"
+line "pass its record to the destroy of a tainted object); 'Creating...' finds the upload on the server and resumes it"
+line "like this one. Let it run.${N}"
 
 # ---------------------------------------------------------------------------------------------------------
 say "Act 5 — nothing left to do"
@@ -302,4 +318,5 @@ line "interrupted upload  Ctrl-C after $done2 parts; $kept of $PARTS complete on
 twice=$((parts3 - (PARTS - kept)))
 line "resumed upload      $parts3 parts sent = $PARTS − $kept already there ($twice complete parts sent twice), $(human "$sent3") ($(pct "$sent3" "$SIZE") % of the file), in $secs s"
 line "final plan          empty"
-line "cleaning up: stopping obslocal (pid $SERVER_PID), removing $WORK"
+cached=$(find "$WORK/cache/terraform-provider-obs" -type f 2>/dev/null | wc -l | tr -d ' ')
+line "cleaning up: stopping obslocal (pid $SERVER_PID), removing $WORK (with the provider's $cached cache entries)"
