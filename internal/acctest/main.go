@@ -18,7 +18,15 @@ func Main(m *testing.M) {
 	os.Exit(runWithCache(m))
 }
 
+// callerCacheHome is the environment entry XDG_CACHE_HOME as Main found it:
+// nil before Main changes it, empty when it was unset.
+var callerCacheHome []string
+
 func runWithCache(m *testing.M) int {
+	callerCacheHome = []string{}
+	if dir, ok := os.LookupEnv("XDG_CACHE_HOME"); ok {
+		callerCacheHome = []string{"XDG_CACHE_HOME=" + dir}
+	}
 	cache, err := os.MkdirTemp("", "obs-provider-cache-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "acctest:", err)

@@ -13,10 +13,20 @@ import (
 const ProviderAddress = "registry.terraform.io/obsprovider/obs"
 
 // BuildProvider builds the provider of the module in moduleDir into
-// binDir/terraform-provider-obs.
+// binDir/terraform-provider-obs. The go command runs with the caller's
+// XDG_CACHE_HOME, not the one Main sets, so that it finds its build cache
+// (os.UserCacheDir()/go-build by default) instead of compiling everything.
 func BuildProvider(ctx context.Context, moduleDir, binDir string) error {
 	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(binDir, "terraform-provider-obs"), ".")
 	build.Dir = moduleDir
+	if callerCacheHome != nil {
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "XDG_CACHE_HOME=") {
+				build.Env = append(build.Env, kv)
+			}
+		}
+		build.Env = append(build.Env, callerCacheHome...)
+	}
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("building the provider in %s: %w\n%s", moduleDir, err, out)
 	}
@@ -56,4 +66,12 @@ func TerraformEnv(cliConfig, cacheDir string) []string {
 		"CHECKPOINT_DISABLE=1",
 		"XDG_CACHE_HOME="+cacheDir,
 	)
+}
+
+// WriteConfig writes hcl to dir/main.tf, creating dir if needed.
+func WriteConfig(dir, hcl string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "main.tf"), []byte(hcl), 0o644)
 }
