@@ -32,7 +32,7 @@ func runWithCache(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "acctest:", err)
 		return 1
 	}
-	defer os.RemoveAll(cache)
+	defer func() { _ = os.RemoveAll(cache) }()
 	if err := os.Setenv("XDG_CACHE_HOME", cache); err != nil {
 		fmt.Fprintln(os.Stderr, "acctest:", err)
 		return 1

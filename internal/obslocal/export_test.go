@@ -8,4 +8,5 @@ var (
 	HMACSHA256         = hmacSHA256
 )
 
+// UnsignedPayload is SigV4's x-amz-content-sha256 of an unsigned body.
 const UnsignedPayload = unsignedPayload
