@@ -18,7 +18,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 )
 
@@ -110,11 +110,11 @@ func run(c config) (*report, error) {
 	progress("writing source files")
 	upSrc := filepath.Join(work, "upload.bin")
 	hashSrc := filepath.Join(work, "hash.bin")
-	if err := writeRandom(upSrc, c.size, 1); err != nil {
+	if _, err := acctest.WriteRandomFile(upSrc, c.size, 1); err != nil {
 		return nil, err
 	}
 	if c.measures(2) || c.measures(3) {
-		if err := writeRandom(hashSrc, c.hashSize, 2); err != nil {
+		if _, err := acctest.WriteRandomFile(hashSrc, c.hashSize, 2); err != nil {
 			return nil, err
 		}
 	}
@@ -230,16 +230,9 @@ func run(c config) (*report, error) {
 			progress("memory: terraform apply of %s with %s parts, concurrency %d, run %d/%d", fmtBytes(c.hashSize), fmtBytes(ps), c.memConc, r+1, c.runs)
 			dir := filepath.Join(work, fmt.Sprintf("mem-%d-%d", ps, r))
 			key := fmt.Sprintf("mem/%d/%d", ps, r)
-			conf := srv.providerBlock(c.memConc) + fmt.Sprintf(`
-resource "obs_object_multipart" "o" {
-  bucket      = %q
-  key         = %q
-  source      = %q
-  part_size   = %d
-  concurrency = %d
-}
-`, bucket, key, hashSrc, ps, c.memConc)
-			if err := writeWorkdir(dir, conf); err != nil {
+			conf := srv.providerBlock(c.memConc) + acctest.ObjectBlock("o", bucket, key, hashSrc,
+				acctest.Attr("part_size", ps), acctest.Attr("concurrency", c.memConc))
+			if err := acctest.WriteConfig(dir, conf); err != nil {
 				return nil, err
 			}
 			res, err := t.run(dir, true, "apply", "-auto-approve", "-input=false", "-no-color")
@@ -287,15 +280,13 @@ resource "obs_object_multipart" "o" {
 			return nil, err
 		}
 	}
-	conf := srv.providerBlock(c.memConc) + fmt.Sprintf(`
-resource "obs_object_multipart" "o" {
-  count  = %d
-  bucket = %q
-  key    = format("scale/%%03d.bin", count.index)
-  source = format("%%s/f%%03d.bin", %q, count.index)
-}
-`, c.planN, bucket, srcDir)
-	if err := writeWorkdir(dir, conf); err != nil {
+	conf := srv.providerBlock(c.memConc) + acctest.ResourceBlock("o",
+		acctest.Attr("count", c.planN),
+		acctest.Attr("bucket", bucket),
+		acctest.Attr("key", acctest.Expr(`format("scale/%03d.bin", count.index)`)),
+		acctest.Attr("source", acctest.Expr(`format("%s/f%03d.bin", `+acctest.Quote(srcDir)+`, count.index)`)),
+	)
+	if err := acctest.WriteConfig(dir, conf); err != nil {
 		return nil, err
 	}
 	if _, err := t.run(dir, false, "apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
@@ -341,26 +332,6 @@ func compare(ctx context.Context, srv *server, cl obs.Client, ms []method, c con
 
 func progress(format string, args ...any) {
 	log.Printf(format, args...)
-}
-
-// writeRandom writes size pseudo-random (incompressible) bytes.
-func writeRandom(path string, size int64, seed uint64) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	rng := rand.NewChaCha8([32]byte{byte(seed)})
-	buf := make([]byte, 4*mib)
-	for left := size; left > 0; {
-		n := min(left, int64(len(buf)))
-		_, _ = rng.Read(buf[:n])
-		if _, err := f.Write(buf[:n]); err != nil {
-			f.Close()
-			return err
-		}
-		left -= n
-	}
-	return f.Close()
 }
 
 // sparseFile makes a file of size bytes that is zero but for its first

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 )
 
 // tf runs terraform with the built provider through dev_overrides, with its
@@ -24,23 +26,14 @@ type tf struct {
 
 func newTF(bin, providerDir, work string) (*tf, error) {
 	cli := filepath.Join(work, "terraformrc")
-	conf := fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "registry.terraform.io/obsprovider/obs" = %q
-  }
-  direct {}
-}
-`, providerDir)
-	if err := os.WriteFile(cli, []byte(conf), 0o644); err != nil {
+	if err := acctest.WriteCLIConfig(cli, providerDir); err != nil {
 		return nil, err
 	}
 	cache := filepath.Join(work, "xdg-cache")
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return nil, err
 	}
-	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+cli, "XDG_CACHE_HOME="+cache,
-		"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=")
-	return &tf{bin: bin, env: env}, nil
+	return &tf{bin: bin, env: acctest.TerraformEnv(cli, cache)}, nil
 }
 
 type tfRun struct {
@@ -128,27 +121,12 @@ func lastLines(s string, n int) string {
 }
 
 func (s *server) providerBlock(maxParts int) string {
-	return fmt.Sprintf(`terraform {
-  required_providers {
-    obs = { source = "obsprovider/obs" }
-  }
-}
-
-provider "obs" {
-  endpoint             = "http://127.0.0.1:%s"
-  region               = "local-1"
-  access_key           = %q
-  secret_key           = %q
-  path_style           = true
-  max_concurrent_parts = %d
-}
-`, s.port(), accessKey, secretKey, maxParts)
-}
-
-// writeWorkdir writes main.tf into a new directory.
-func writeWorkdir(dir, conf string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "main.tf"), []byte(conf), 0o644)
+	return acctest.TerraformBlock() + acctest.ProviderBlock(
+		acctest.Attr("endpoint", "http://127.0.0.1:"+s.port()),
+		acctest.Attr("region", "local-1"),
+		acctest.Attr("access_key", accessKey),
+		acctest.Attr("secret_key", secretKey),
+		acctest.Attr("path_style", true),
+		acctest.Attr("max_concurrent_parts", maxParts),
+	)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 )
 
@@ -13,6 +14,7 @@ import (
 // provider's max_concurrent_parts budget of six: the server never sees more
 // than six part uploads at once.
 func TestConcurrencyBudget(t *testing.T) {
+	t.Parallel()
 	const (
 		objects  = 20
 		budget   = 6
@@ -21,16 +23,16 @@ func TestConcurrencyBudget(t *testing.T) {
 	)
 	row := record(t, "20 objects, -parallelism=10, concurrency 4 each, max_concurrent_parts = 6, 100 ms latency per part",
 		"the provider-wide budget holds: the server's peak of concurrent part uploads never exceeds max_concurrent_parts")
-	e := newEnv(t, obslocal.Config{})
+	e := newEnv(t)
 	var cfg strings.Builder
-	cfg.WriteString(e.providerBlock(fmt.Sprintf("  max_concurrent_parts = %d\n", budget)))
+	cfg.WriteString(e.providerBlock(acctest.Attr("max_concurrent_parts", budget)))
 	sums := map[string]string{}
 	for i := range objects {
 		name := fmt.Sprintf("data%02d.bin", i)
 		src, sum := e.writeSource(name, size, uint32(100+i))
 		key := "many/" + name
 		sums[key] = sum
-		cfg.WriteString(objectBlock(fmt.Sprintf("o%02d", i), key, src, partSize, 4, ""))
+		cfg.WriteString(objectBlock(fmt.Sprintf("o%02d", i), key, src, partSize, 4))
 	}
 	e.writeConfig(cfg.String())
 	e.srv.Inject(obslocal.Fault{Op: obslocal.OpUploadPart, Latency: 100 * time.Millisecond, Times: -1})

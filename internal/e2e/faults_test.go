@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 // A 1 MiB-ish object of 11 parts (the last one short) for the fault cases.
@@ -19,6 +20,7 @@ const (
 // Transient faults are absorbed by retries: the apply succeeds, the object
 // is right, and the faults really happened.
 func TestTransientFaults(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		faults []obslocal.Fault
@@ -69,11 +71,12 @@ func TestTransientFaults(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			t.Parallel()
 			row := record(t, tc.name, "the apply succeeds through retries; the object is complete and correct; no upload is left open")
-			e := newEnv(t, obslocal.Config{})
+			e := newEnv(t)
 			key := "faults/data.bin"
 			src, sum := e.writeSource("data.bin", faultSize, 2)
-			e.writeConfig(e.providerBlock("") + objectBlock("o", key, src, faultPartSize, 4, ""))
+			e.writeConfig(e.providerBlock() + objectBlock("o", key, src, faultPartSize, 4))
 			for _, f := range tc.faults {
 				e.srv.Inject(f)
 			}
@@ -102,12 +105,13 @@ func TestTransientFaults(t *testing.T) {
 // must see the object was assembled from its upload, not upload again or
 // loop on errors.
 func TestCompleteResponseLost(t *testing.T) {
+	t.Parallel()
 	row := record(t, "CompleteMultipartUpload's response lost",
 		"the provider detects the object was assembled from its upload: no second upload, no error loop, empty plan afterwards")
-	e := newEnv(t, obslocal.Config{})
+	e := newEnv(t)
 	key := "faults/complete-lost.bin"
 	src, sum := e.writeSource("data.bin", faultSize, 3)
-	e.writeConfig(e.providerBlock("") + objectBlock("o", key, src, faultPartSize, 4, ""))
+	e.writeConfig(e.providerBlock() + objectBlock("o", key, src, faultPartSize, 4))
 	e.srv.Inject(obslocal.Fault{Op: obslocal.OpCompleteMultipartUpload, DropResponse: true})
 	r := e.run(applyArgs()...)
 	runs := 1
@@ -137,12 +141,13 @@ func TestCompleteResponseLost(t *testing.T) {
 // An open upload removed between runs (a lifecycle rule, another tool's
 // abort): the next apply starts over, says so, and succeeds.
 func TestUploadExpiredBetweenRuns(t *testing.T) {
+	t.Parallel()
 	row := record(t, "open upload expired/aborted between runs (NoSuchUpload)",
 		"the next apply warns that the upload cannot be resumed, starts a new one and succeeds")
-	e := newEnv(t, obslocal.Config{})
+	e := newEnv(t)
 	key := "faults/expired.bin"
 	src, sum := e.writeSource("data.bin", faultSize, 4)
-	e.writeConfig(e.providerBlock("") + objectBlock("o", key, src, faultPartSize, 1, ""))
+	e.writeConfig(e.providerBlock() + objectBlock("o", key, src, faultPartSize, 1))
 	e.srv.Inject(obslocal.Fault{Op: obslocal.OpUploadPart, PartNumber: 5, Status: 403, Code: "AccessDenied", Times: -1})
 	r := e.applyFails()
 	expectOutput(t, r, `Progress is kept`, `Run terraform apply again to resume`)
@@ -156,7 +161,7 @@ func TestUploadExpiredBetweenRuns(t *testing.T) {
 	}
 	e.srv.ResetStats()
 	r = e.apply()
-	expectOutput(t, r, `Warning: Upload of OBS object tf-e2e/`+key+` cannot be resumed`, `no longer exists`, `starts a new upload`)
+	expectOutput(t, r, `Warning: Upload of OBS object `+testBucket+`/`+key+` cannot be resumed`, `no longer exists`, `starts a new upload`)
 	row.observe("%d parts expired; the next apply warned, initiated %d new upload and sent %d KiB (whole object %d KiB)",
 		ups[0].Parts, e.requests(obslocal.OpInitiateMultipartUpload), e.partBytes()/1024, faultSize/1024)
 	e.expectObject(key, sum)
@@ -167,12 +172,13 @@ func TestUploadExpiredBetweenRuns(t *testing.T) {
 // The source changes after a saved plan: the apply refuses, and the old
 // object stays as it was.
 func TestSourceChangedAfterPlan(t *testing.T) {
+	t.Parallel()
 	row := record(t, "source modified between plan and apply (saved plan file)",
 		"apply refuses (terraform's own error naming the changed source_sha256); nothing is sent; the object keeps its old bytes; nothing is left open")
-	e := newEnv(t, obslocal.Config{})
+	e := newEnv(t)
 	key := "source/after-plan.bin"
 	src, sum1 := e.writeSource("data.bin", faultSize, 5)
-	e.writeConfig(e.providerBlock("") + objectBlock("o", key, src, faultPartSize, 4, ""))
+	e.writeConfig(e.providerBlock() + objectBlock("o", key, src, faultPartSize, 4))
 	e.apply()
 	e.expectObject(key, sum1)
 	e.writeSource("data.bin", faultSize, 6)
@@ -206,9 +212,10 @@ func TestSourceChangedAfterPlan(t *testing.T) {
 // The source changes while its parts are being sent: the upload stops and
 // is never completed, so no object mixes old and new bytes.
 func TestSourceChangedDuringUpload(t *testing.T) {
+	t.Parallel()
 	row := record(t, "source modified during upload",
 		"the upload stops with an error that says the file changed; no object is completed from mixed bytes; the next apply uploads the new bytes")
-	e := newEnv(t, obslocal.Config{})
+	e := newEnv(t)
 	key := "source/during.bin"
 	p, _ := startSlowUpload(e, key, 2)
 	// Same size, new bytes: only the fingerprint and content differ.
@@ -236,6 +243,7 @@ func TestSourceChangedDuringUpload(t *testing.T) {
 
 // Errors that retrying cannot fix: one clear error, a handful of requests.
 func TestPermanentErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		setup   func(e *env) (provider, bucket string)
@@ -244,7 +252,7 @@ func TestPermanentErrors(t *testing.T) {
 		{
 			name: "wrong secret key",
 			setup: func(e *env) (string, string) {
-				return strings.Replace(e.providerBlock(""), testSecretKey, "not-the-right-secret-key", 1), testBucket
+				return strings.Replace(e.providerBlock(), obslocaltest.SecretKey, "not-the-right-secret-key", 1), testBucket
 			},
 			pattern: `SignatureDoesNotMatch.*The secret key does not match the access key\. Check secret_key`,
 		},
@@ -252,25 +260,26 @@ func TestPermanentErrors(t *testing.T) {
 			name: "clock skew of 20 minutes",
 			setup: func(e *env) (string, string) {
 				e.srv.SetClockOffset(20 * time.Minute)
-				return e.providerBlock(""), testBucket
+				return e.providerBlock(), testBucket
 			},
 			pattern: `RequestTimeTooSkewed.*clock differs from OBS's by more than 15 minutes\. Synchronise the clock`,
 		},
 		{
 			name: "missing bucket",
 			setup: func(e *env) (string, string) {
-				return e.providerBlock(""), "no-such-bucket"
+				return e.providerBlock(), "no-such-bucket"
 			},
 			pattern: `NoSuchBucket.*The bucket does not exist.*Check bucket, region and endpoint`,
 		},
 	}
 	for _, tc := range cases {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			t.Parallel()
 			row := record(t, tc.name, "one clear error that says what to fix, and no retry storm")
-			e := newEnv(t, obslocal.Config{})
+			e := newEnv(t)
 			src, _ := e.writeSource("data.bin", faultSize, 8)
 			prov, bucket := tc.setup(e)
-			e.writeConfig(prov + strings.Replace(objectBlock("o", "errors/data.bin", src, faultPartSize, 4, ""),
+			e.writeConfig(prov + strings.Replace(objectBlock("o", "errors/data.bin", src, faultPartSize, 4),
 				`"`+testBucket+`"`, `"`+bucket+`"`, 1))
 			r := e.applyFails()
 			expectOutput(t, r, tc.pattern)

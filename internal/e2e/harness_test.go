@@ -1,67 +1,51 @@
 package e2e
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
-const (
-	testAccessKey = "E2EAK0123456789ABCDE"
-	testSecretKey = "e2e-secret-key-that-must-never-leak-0123"
-	testBucket    = "tf-e2e"
-	// runTimeout bounds one terraform command.
-	runTimeout = 2 * time.Minute
-)
+// testBucket is the bucket of every test's server.
+const testBucket = obslocaltest.Bucket
+
+// runTimeout bounds one terraform command.
+const runTimeout = 2 * time.Minute
 
 // env is one test's world: a local OBS server, a terraform working
 // directory and the environment terraform runs with.
 type env struct {
-	t      *testing.T
-	srv    *obslocal.Server
-	srvCfg obslocal.Config
-	dir    string   // terraform working directory (sources live here too)
-	tfEnv  []string // extra environment for terraform
+	t       *testing.T
+	srv     *obslocal.Server
+	srvOpts []obslocaltest.Option // how srv was started
+	dir     string                // terraform working directory (sources live here too)
+	tfEnv   []string              // extra environment for terraform
 }
 
-// newEnv starts a local OBS server for the test. cfg may set Credentials,
-// DataDir and Addr; the bucket tf-e2e is always created.
-func newEnv(t *testing.T, cfg obslocal.Config) *env {
+// newEnv starts a local OBS server for the test, with the standard
+// credential and bucket as opts change them.
+func newEnv(t *testing.T, opts ...obslocaltest.Option) *env {
 	t.Helper()
 	if setupSkip != "" {
 		t.Skip(setupSkip)
 	}
-	if len(cfg.Credentials) == 0 {
-		cfg.Credentials = []obslocal.Credential{{AccessKey: testAccessKey, SecretKey: testSecretKey}}
-	}
-	cfg.Buckets = append(cfg.Buckets, testBucket)
-	e := &env{t: t, srvCfg: cfg, dir: t.TempDir()}
-	e.startServer()
-	cfg.Addr = e.srv.Addr() // a restart comes back on the same address
-	e.srvCfg = cfg
-	t.Cleanup(func() { _ = e.srv.Close() })
+	e := &env{t: t, dir: t.TempDir()}
+	e.srv, _ = obslocaltest.Start(t, opts...)
+	// A restart comes back on the same address.
+	e.srvOpts = append(slices.Clip(opts), obslocaltest.WithAddr(e.srv.Addr()))
 	return e
-}
-
-func (e *env) startServer() {
-	e.t.Helper()
-	srv, err := obslocal.Start(e.srvCfg)
-	if err != nil {
-		e.t.Fatalf("starting the local OBS server: %v", err)
-	}
-	e.srv = srv
 }
 
 // restartServer stops the server (dropping connections in flight) and starts
@@ -69,44 +53,31 @@ func (e *env) startServer() {
 func (e *env) restartServer() {
 	e.t.Helper()
 	_ = e.srv.Close()
-	e.startServer()
+	e.srv, _ = obslocaltest.Start(e.t, e.srvOpts...)
 }
 
 // providerBlock is the terraform and provider configuration for the local
-// server. extra is added inside the provider block.
-func (e *env) providerBlock(extra string) string {
-	return fmt.Sprintf(`terraform {
-  required_providers {
-    obs = { source = %q }
-  }
+// server, with extra arguments in the provider block.
+func (e *env) providerBlock(extra ...acctest.Arg) string {
+	return acctest.TerraformBlock() + acctest.ProviderBlock(append([]acctest.Arg{
+		acctest.Attr("endpoint", e.srv.URL()),
+		acctest.Attr("access_key", obslocaltest.AccessKey),
+		acctest.Attr("secret_key", obslocaltest.SecretKey),
+		acctest.Attr("path_style", true),
+	}, extra...)...)
 }
 
-provider "obs" {
-  endpoint   = %q
-  access_key = %q
-  secret_key = %q
-  path_style = true
-%s}
-`, providerAddress, e.srv.URL(), testAccessKey, testSecretKey, extra)
-}
-
-// objectBlock is one obs_object_multipart resource; extra goes inside it.
-func objectBlock(name, key, source string, partSize, concurrency int, extra string) string {
-	return fmt.Sprintf(`
-resource "obs_object_multipart" %q {
-  bucket      = %q
-  key         = %q
-  source      = %q
-  part_size   = %d
-  concurrency = %d
-%s}
-`, name, testBucket, key, source, partSize, concurrency, extra)
+// objectBlock is one obs_object_multipart resource in testBucket, with extra
+// arguments.
+func objectBlock(name, key, source string, partSize, concurrency int, extra ...acctest.Arg) string {
+	return acctest.ObjectBlock(name, testBucket, key, source,
+		append([]acctest.Arg{acctest.Attr("part_size", partSize), acctest.Attr("concurrency", concurrency)}, extra...)...)
 }
 
 // writeConfig writes main.tf.
 func (e *env) writeConfig(hcl string) {
 	e.t.Helper()
-	if err := os.WriteFile(filepath.Join(e.dir, "main.tf"), []byte(hcl), 0o644); err != nil {
+	if err := acctest.WriteConfig(e.dir, hcl); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -115,25 +86,7 @@ func (e *env) writeConfig(hcl string) {
 // working directory and returns the path and the hex SHA-256.
 func (e *env) writeSource(name string, n int, seed uint32) (string, string) {
 	e.t.Helper()
-	b := pseudoRandom(n, seed)
-	p := filepath.Join(e.dir, name)
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		e.t.Fatal(err)
-	}
-	sum := sha256.Sum256(b)
-	return p, hex.EncodeToString(sum[:])
-}
-
-func pseudoRandom(n int, seed uint32) []byte {
-	b := make([]byte, n)
-	x := seed*2654435761 + 1
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		b[i] = byte(x)
-	}
-	return b
+	return acctest.WriteSource(e.t, e.dir, name, n, seed)
 }
 
 // tfResult is a finished terraform command.
@@ -151,47 +104,17 @@ func (r tfResult) String() string {
 // tfProc is a running terraform command.
 type tfProc struct {
 	cmd   *exec.Cmd
-	out   *syncBuffer
+	out   *acctest.SyncBuffer
 	start time.Time
 	done  chan struct{}
 	res   tfResult
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// environ is the environment of a terraform command: the test's, without
-// any TF_ variable of the caller, plus the dev_overrides CLI config, a
-// private cache directory (the provider's hash cache) and e.tfEnv.
+// environ is the environment of a terraform command: the dev_overrides CLI
+// config, a private cache directory (the provider's hash cache) and
+// e.tfEnv.
 func (e *env) environ() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "TF_") || strings.HasPrefix(kv, "HW_") || strings.HasPrefix(kv, "XDG_CACHE_HOME=") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	out = append(out,
-		"TF_CLI_CONFIG_FILE="+cliConfigFile,
-		"TF_IN_AUTOMATION=1",
-		"CHECKPOINT_DISABLE=1",
-		"XDG_CACHE_HOME="+filepath.Join(e.dir, ".cache"),
-	)
-	return append(out, e.tfEnv...)
+	return append(acctest.TerraformEnv(cliConfigFile, filepath.Join(e.dir, ".cache")), e.tfEnv...)
 }
 
 // start starts terraform in its own process group (so that the group, the
@@ -202,7 +125,7 @@ func (e *env) start(args ...string) *tfProc {
 	cmd.Dir = e.dir
 	cmd.Env = e.environ()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p := &tfProc{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &tfProc{cmd: cmd, out: &acctest.SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	p.start = time.Now()
 	if err := cmd.Start(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 // Interruption cases share one shape: a slow multipart upload of 16 parts of
@@ -23,7 +24,7 @@ const (
 func startSlowUpload(e *env, key string, minParts int) (*tfProc, string) {
 	e.t.Helper()
 	src, sum := e.writeSource("data.bin", slowSize, 1)
-	e.writeConfig(e.providerBlock("") + objectBlock("o", key, src, slowPartSize, slowConcurrency, ""))
+	e.writeConfig(e.providerBlock() + objectBlock("o", key, src, slowPartSize, slowConcurrency))
 	e.srv.Inject(obslocal.Fault{Op: obslocal.OpUploadPart, BytesPerSecond: slowPartSize, Times: -1})
 	p := e.start(applyArgs()...)
 	waitFor(e.t, "parts to reach the server", 60*time.Second, func() bool {
@@ -69,9 +70,10 @@ func resumeAndCheck(e *env, key, sum string, row *caseRow, patterns ...string) {
 // SIGINT (a cancelled CI job): terraform stops within seconds, the provider
 // records progress, and the next apply resumes.
 func TestInterruptSIGINT(t *testing.T) {
+	t.Parallel()
 	row := record(t, "SIGINT to terraform mid-upload",
 		"terraform exits non-zero within seconds; the next apply resumes and sends only the missing parts (+ at most one part per worker)")
-	e := newEnv(t, obslocal.Config{})
+	e := newEnv(t)
 	key := "interrupt/sigint.bin"
 	p, sum := startSlowUpload(e, key, 4)
 	sent := time.Now()
@@ -97,9 +99,10 @@ func TestInterruptSIGINT(t *testing.T) {
 // SIGKILL of terraform and the provider: nothing is saved, so the next apply
 // must find the open upload on the server and prove it is ours.
 func TestInterruptSIGKILL(t *testing.T) {
+	t.Parallel()
 	row := record(t, "SIGKILL to terraform and the provider mid-upload (nothing saved)",
 		"the next apply discovers the open upload on the server, proves its parts are ours (MD5) and resumes")
-	e := newEnv(t, obslocal.Config{})
+	e := newEnv(t)
 	key := "interrupt/sigkill.bin"
 	p, sum := startSlowUpload(e, key, 4)
 	p.signal(t, syscall.SIGKILL, true)
@@ -113,9 +116,10 @@ func TestInterruptSIGKILL(t *testing.T) {
 // The server goes away mid-upload and comes back with its data: the upload
 // continues (within the same apply or the next) without starting over.
 func TestServerRestart(t *testing.T) {
+	t.Parallel()
 	row := record(t, "OBS server restarted mid-upload",
 		"the upload continues after the restart with the parts already stored; the object is complete and correct")
-	e := newEnv(t, obslocal.Config{DataDir: t.TempDir()})
+	e := newEnv(t, obslocaltest.WithDataDir(t.TempDir()))
 	key := "restart/data.bin"
 	p, sum := startSlowUpload(e, key, slowParts/2)
 	old := e.srv
@@ -149,9 +153,10 @@ func TestServerRestart(t *testing.T) {
 
 // Destroy after an interrupted create aborts the open upload it recorded.
 func TestDestroyAfterInterrupt(t *testing.T) {
+	t.Parallel()
 	row := record(t, "terraform destroy after an interrupted apply",
 		"destroy aborts the recorded open upload: no object and no open upload remain")
-	e := newEnv(t, obslocal.Config{})
+	e := newEnv(t)
 	key := "interrupt/destroy.bin"
 	p, _ := startSlowUpload(e, key, 2)
 	p.signal(t, syscall.SIGINT, false)

@@ -10,10 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// providerAddress is the provider's source address (main.go).
-const providerAddress = "registry.terraform.io/obsprovider/obs"
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
+)
 
 // Set up once by TestMain.
 var (
@@ -65,20 +64,11 @@ func setup(tmp string) error {
 	binDir := filepath.Join(tmp, "bin")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(binDir, "terraform-provider-obs"), ".")
-	build.Dir = moduleDir
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the provider in %s: %w\n%s", moduleDir, err, out)
+	if err := acctest.BuildProvider(ctx, moduleDir, binDir); err != nil {
+		return err
 	}
 	cliConfigFile = filepath.Join(tmp, "terraformrc")
-	cfg := fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    %q = %q
-  }
-  direct {}
-}
-`, providerAddress, binDir)
-	if err := os.WriteFile(cliConfigFile, []byte(cfg), 0o644); err != nil {
+	if err := acctest.WriteCLIConfig(cliConfigFile, binDir); err != nil {
 		return err
 	}
 	out, err := exec.Command("terraform", "version").Output()

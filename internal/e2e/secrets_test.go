@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 // secretVariants returns the forms in which a secret could leak.
@@ -27,20 +29,19 @@ func secretVariants(name, s string) map[string]string {
 // destroy, neither the secret key, the security token nor the SSE-C key
 // appears in the log, the output or a diagnostic.
 func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	const token = "e2e-security-token-Zk9QcWx0TmVWZXJMZWFr"
-	sseKey := pseudoRandom(32, 424242)
+	sseKey := acctest.PseudoRandom(32, 424242)
 	sseKeyB64 := base64.StdEncoding.EncodeToString(sseKey)
 	row := record(t, "secrets with TF_LOG=TRACE (secret key, security token, SSE-C key)",
 		"none of them, nor their base64/hex forms, appears in the TRACE log, plan/apply/destroy output or diagnostics")
-	e := newEnv(t, obslocal.Config{Credentials: []obslocal.Credential{
-		{AccessKey: testAccessKey, SecretKey: testSecretKey, SecurityToken: token},
-	}})
+	e := newEnv(t, obslocaltest.WithSecurityToken(token))
 	logPath := filepath.Join(t.TempDir(), "terraform.log")
 	e.tfEnv = append(e.tfEnv, "TF_LOG=TRACE", "TF_LOG_PATH="+logPath)
 	key := "secrets/data.bin"
 	src, sum := e.writeSource("data.bin", faultSize, 9)
-	e.writeConfig(e.providerBlock("  security_token = \""+token+"\"\n") +
-		objectBlock("o", key, src, faultPartSize, 2, "  sse_c_key = \""+sseKeyB64+"\"\n"))
+	e.writeConfig(e.providerBlock(acctest.Attr("security_token", token)) +
+		objectBlock("o", key, src, faultPartSize, 2, acctest.Attr("sse_c_key", sseKeyB64)))
 
 	var outputs []tfResult
 	r := e.run("plan", "-input=false", "-no-color")
@@ -82,7 +83,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	needles := map[string]string{}
 	for _, v := range []map[string]string{
-		secretVariants("secret key", testSecretKey),
+		secretVariants("secret key", obslocaltest.SecretKey),
 		secretVariants("security token", token),
 		secretVariants("SSE-C key", string(sseKey)),
 	} {
@@ -109,13 +110,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 // ETag is not its MD5), so the next apply starts a new upload — and must not
 // leave the first one open.
 func TestSSECFailedCreate(t *testing.T) {
+	t.Parallel()
 	row := record(t, "failed create of an SSE-C object, then apply again",
 		"the next apply uploads the object (parts of an SSE-C upload cannot be proven ours by MD5) and leaves no upload open")
-	e := newEnv(t, obslocal.Config{})
+	e := newEnv(t)
 	key := "secrets/ssec.bin"
 	src, sum := e.writeSource("data.bin", faultSize, 10)
-	e.writeConfig(e.providerBlock("") + objectBlock("o", key, src, faultPartSize, 1,
-		"  sse_c_key = \""+base64.StdEncoding.EncodeToString(pseudoRandom(32, 7))+"\"\n"))
+	e.writeConfig(e.providerBlock() + objectBlock("o", key, src, faultPartSize, 1,
+		acctest.Attr("sse_c_key", base64.StdEncoding.EncodeToString(acctest.PseudoRandom(32, 7)))))
 	e.srv.Inject(obslocal.Fault{Op: obslocal.OpUploadPart, PartNumber: 4, Status: 403, Code: "AccessDenied", Times: -1})
 	e.applyFails()
 	e.srv.ClearFaults()

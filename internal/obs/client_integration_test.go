@@ -7,36 +7,23 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 const (
-	itAK     = "AKINTEGRATION"
-	itSK     = "integration-secret-key-0123456789"
 	itToken  = "integration-sts-token"
-	itBucket = "it-bucket"
 	itRegion = "cn-north-4"
 )
 
-func startLocal(t *testing.T) *obslocal.Server {
-	t.Helper()
-	s, err := obslocal.Start(obslocal.Config{
-		Credentials: []obslocal.Credential{{AccessKey: itAK, SecretKey: itSK, SecurityToken: itToken}},
-		Buckets:     []string{itBucket},
-		Region:      itRegion,
-	})
-	if err != nil {
-		t.Fatalf("obslocal.Start: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
+// itServer makes the local server take the standard credential as a
+// temporary one (every request must carry the token) and check the region
+// of SigV4 scopes.
+var itServer = []obslocaltest.Option{obslocaltest.WithSecurityToken(itToken), obslocaltest.WithRegion(itRegion)}
 
 type itMode struct {
 	sig       obs.Signature
@@ -54,28 +41,15 @@ var itModes = []itMode{
 	{obs.SignatureV4, true},
 }
 
-func localClient(t *testing.T, s *obslocal.Server, m itMode, secret string) obs.Client {
+// localClient is a client of the server in mode m, signing with secret.
+// Path style addresses the server by its IP address, without the dialer.
+func localClient(t *testing.T, s *obslocal.Server, cfg obs.Config, m itMode, secret string) obs.Client {
 	t.Helper()
-	cfg := obs.Config{
-		Endpoint:       s.URL(),
-		Region:         itRegion,
-		AccessKey:      itAK,
-		SecretKey:      secret,
-		SecurityToken:  itToken,
-		Signature:      m.sig,
-		PathStyle:      !m.hostStyle,
-		MaxRetries:     3,
-		MaxConns:       4,
-		RetryBaseDelay: time.Millisecond,
-		RetryMaxDelay:  5 * time.Millisecond,
-	}
-	if m.hostStyle {
-		_, port, _ := net.SplitHostPort(s.Addr())
-		cfg.Endpoint = "http://obs.local:" + port
-		var d net.Dialer
-		cfg.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, network, s.Addr())
-		}
+	cfg.SecretKey = secret
+	cfg.Signature = m.sig
+	cfg.MaxConns = 4
+	if !m.hostStyle {
+		cfg.Endpoint, cfg.PathStyle, cfg.DialContext = s.URL(), true, nil
 	}
 	c, err := obs.New(cfg)
 	if err != nil {
@@ -93,12 +67,12 @@ func TestLocalServerMultipartUpload(t *testing.T) {
 	wantSHA := sha256.Sum256(data)
 	for _, m := range itModes {
 		t.Run(m.String(), func(t *testing.T) {
-			s := startLocal(t)
-			c := localClient(t, s, m, itSK)
+			s, cfg := obslocaltest.Start(t, itServer...)
+			c := localClient(t, s, cfg, m, obslocaltest.SecretKey)
 			ctx := context.Background()
 			key := "dir/big object.iso"
 
-			id, err := c.InitiateMultipartUpload(ctx, obs.InitiateInput{Bucket: itBucket, Key: key, Options: obs.ObjectOptions{
+			id, err := c.InitiateMultipartUpload(ctx, obs.InitiateInput{Bucket: obslocaltest.Bucket, Key: key, Options: obs.ObjectOptions{
 				ContentType: "application/x-iso9660-image",
 				Metadata:    map[string]string{"owner": "team-a"},
 			}})
@@ -118,7 +92,7 @@ func TestLocalServerMultipartUpload(t *testing.T) {
 					size = int64(len(data)) - off
 				}
 				sum := md5.Sum(data[off : off+size])
-				etag, err := c.UploadPart(ctx, obs.UploadPartInput{Bucket: itBucket, Key: key, UploadID: id, PartNumber: n,
+				etag, err := c.UploadPart(ctx, obs.UploadPartInput{Bucket: obslocaltest.Bucket, Key: key, UploadID: id, PartNumber: n,
 					Body: bytes.NewReader(data), Offset: off, Size: size, ContentMD5: sum[:]})
 				if err != nil {
 					t.Fatalf("UploadPart %d: %v", n, err)
@@ -129,31 +103,31 @@ func TestLocalServerMultipartUpload(t *testing.T) {
 				parts = append(parts, obs.Part{Number: n, ETag: etag})
 			}
 
-			listed, err := c.ListParts(ctx, obs.ListPartsInput{Bucket: itBucket, Key: key, UploadID: id, PageSize: 2})
+			listed, err := c.ListParts(ctx, obs.ListPartsInput{Bucket: obslocaltest.Bucket, Key: key, UploadID: id, PageSize: 2})
 			if err != nil {
 				t.Fatalf("ListParts: %v", err)
 			}
 			if len(listed) != 3 || listed[0].Size != partSize || listed[2].ETag != parts[2].ETag {
 				t.Fatalf("ListParts = %+v", listed)
 			}
-			uploads, err := c.ListUploads(ctx, itBucket, key)
+			uploads, err := c.ListUploads(ctx, obslocaltest.Bucket, key)
 			if err != nil || len(uploads) != 1 || uploads[0].UploadID != id {
 				t.Fatalf("ListUploads = %+v, %v", uploads, err)
 			}
 
-			out, err := c.CompleteMultipartUpload(ctx, obs.CompleteInput{Bucket: itBucket, Key: key, UploadID: id, Parts: parts})
+			out, err := c.CompleteMultipartUpload(ctx, obs.CompleteInput{Bucket: obslocaltest.Bucket, Key: key, UploadID: id, Parts: parts})
 			if err != nil {
 				t.Fatalf("Complete: %v", err)
 			}
 			if !strings.HasSuffix(out.ETag, "-3") || strings.Contains(out.ETag, `"`) {
 				t.Errorf("Complete ETag %q", out.ETag)
 			}
-			gotSHA, _, err := s.ObjectSHA256(itBucket, key)
+			gotSHA, _, err := s.ObjectSHA256(obslocaltest.Bucket, key)
 			if err != nil || gotSHA != hex.EncodeToString(wantSHA[:]) {
 				t.Errorf("stored object sha256 %s (%v), want %x", gotSHA, err, wantSHA)
 			}
 
-			info, err := c.HeadObject(ctx, obs.HeadInput{Bucket: itBucket, Key: key})
+			info, err := c.HeadObject(ctx, obs.HeadInput{Bucket: obslocaltest.Bucket, Key: key})
 			if err != nil {
 				t.Fatalf("Head: %v", err)
 			}
@@ -163,32 +137,32 @@ func TestLocalServerMultipartUpload(t *testing.T) {
 			}
 
 			// A second upload, aborted: gone from the listing, then NoSuchUpload.
-			id2, err := c.InitiateMultipartUpload(ctx, obs.InitiateInput{Bucket: itBucket, Key: key})
+			id2, err := c.InitiateMultipartUpload(ctx, obs.InitiateInput{Bucket: obslocaltest.Bucket, Key: key})
 			if err != nil {
 				t.Fatalf("Initiate 2: %v", err)
 			}
-			if err := c.AbortMultipartUpload(ctx, itBucket, key, id2); err != nil {
+			if err := c.AbortMultipartUpload(ctx, obslocaltest.Bucket, key, id2); err != nil {
 				t.Fatalf("Abort: %v", err)
 			}
-			if uploads, err := c.ListUploads(ctx, itBucket, key); err != nil || len(uploads) != 0 {
+			if uploads, err := c.ListUploads(ctx, obslocaltest.Bucket, key); err != nil || len(uploads) != 0 {
 				t.Errorf("ListUploads after abort = %+v, %v", uploads, err)
 			}
-			if _, err := c.ListParts(ctx, obs.ListPartsInput{Bucket: itBucket, Key: key, UploadID: id2}); !obs.IsNoSuchUpload(err) {
+			if _, err := c.ListParts(ctx, obs.ListPartsInput{Bucket: obslocaltest.Bucket, Key: key, UploadID: id2}); !obs.IsNoSuchUpload(err) {
 				t.Errorf("ListParts after abort: %v, want NoSuchUpload", err)
 			}
 
 			// Single PUT, then delete.
 			small := []byte("small object")
 			sum := md5.Sum(small)
-			put, err := c.PutObject(ctx, obs.PutObjectInput{Bucket: itBucket, Key: "small.txt", Body: bytes.NewReader(small),
+			put, err := c.PutObject(ctx, obs.PutObjectInput{Bucket: obslocaltest.Bucket, Key: "small.txt", Body: bytes.NewReader(small),
 				Size: int64(len(small)), ContentMD5: sum[:]})
 			if err != nil || put.ETag != hex.EncodeToString(sum[:]) {
 				t.Fatalf("PutObject = %+v, %v", put, err)
 			}
-			if err := c.DeleteObject(ctx, itBucket, "small.txt"); err != nil {
+			if err := c.DeleteObject(ctx, obslocaltest.Bucket, "small.txt"); err != nil {
 				t.Fatalf("Delete: %v", err)
 			}
-			if _, err := c.HeadObject(ctx, obs.HeadInput{Bucket: itBucket, Key: "small.txt"}); !obs.IsNotFound(err) {
+			if _, err := c.HeadObject(ctx, obs.HeadInput{Bucket: obslocaltest.Bucket, Key: "small.txt"}); !obs.IsNotFound(err) {
 				t.Errorf("Head after delete: %v, want not found", err)
 			}
 		})
@@ -198,10 +172,10 @@ func TestLocalServerMultipartUpload(t *testing.T) {
 func TestLocalServerWrongSecret(t *testing.T) {
 	for _, m := range itModes {
 		t.Run(m.String(), func(t *testing.T) {
-			s := startLocal(t)
+			s, cfg := obslocaltest.Start(t, itServer...)
 			const wrong = "not-the-secret-000000"
-			c := localClient(t, s, m, wrong)
-			_, err := c.InitiateMultipartUpload(context.Background(), obs.InitiateInput{Bucket: itBucket, Key: "k"})
+			c := localClient(t, s, cfg, m, wrong)
+			_, err := c.InitiateMultipartUpload(context.Background(), obs.InitiateInput{Bucket: obslocaltest.Bucket, Key: "k"})
 			if !obs.IsCode(err, "SignatureDoesNotMatch") {
 				t.Fatalf("err = %v, want SignatureDoesNotMatch", err)
 			}

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
-	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 // TestIsCertificateError: certificate verification failures are recognised
@@ -113,20 +113,12 @@ func TestCertificateErrorNotRetried(t *testing.T) {
 // client works over HTTPS with virtual-hosted OBS signing; a host name the
 // certificate does not cover fails once with a certificate error.
 func TestCertificateErrorsAgainstObslocal(t *testing.T) {
-	s, err := obslocal.Start(obslocal.Config{
-		Credentials:   []obslocal.Credential{{AccessKey: itAK, SecretKey: itSK}},
-		Buckets:       []string{itBucket},
-		SelfSignedTLS: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := obslocaltest.Start(t, obslocaltest.WithSelfSignedTLS())
 	_, port, _ := net.SplitHostPort(s.Addr())
 	client := func(host string, dials *atomic.Int32) obs.Client {
 		t.Helper()
 		c, err := obs.New(obs.Config{
-			Endpoint: "https://" + host + ":" + port, AccessKey: itAK, SecretKey: itSK,
+			Endpoint: "https://" + host + ":" + port, AccessKey: obslocaltest.AccessKey, SecretKey: obslocaltest.SecretKey,
 			CACertPEM:  s.SelfSignedCert().CAPEM,
 			MaxRetries: 5, RetryBaseDelay: time.Millisecond, RetryMaxDelay: 10 * time.Millisecond,
 			DialContext: countingDial(dials, s.Addr()),
@@ -138,10 +130,10 @@ func TestCertificateErrorsAgainstObslocal(t *testing.T) {
 	}
 	ctx := context.Background()
 	var okDials, badDials atomic.Int32
-	if _, err := client("obs.local", &okDials).ListParts(ctx, obs.ListPartsInput{Bucket: itBucket, Key: "k", UploadID: "none"}); !obs.IsNoSuchUpload(err) {
+	if _, err := client("obs.local", &okDials).ListParts(ctx, obs.ListPartsInput{Bucket: obslocaltest.Bucket, Key: "k", UploadID: "none"}); !obs.IsNoSuchUpload(err) {
 		t.Fatalf("with the CA trusted: %v, want NoSuchUpload from the server", err)
 	}
-	_, err = client("obs.other", &badDials).ListParts(ctx, obs.ListPartsInput{Bucket: itBucket, Key: "k", UploadID: "none"})
+	_, err := client("obs.other", &badDials).ListParts(ctx, obs.ListPartsInput{Bucket: obslocaltest.Bucket, Key: "k", UploadID: "none"})
 	var host x509.HostnameError
 	if !obs.IsCertificateError(err) || !errors.As(err, &host) {
 		t.Fatalf("host not in the certificate: %v, want x509.HostnameError", err)

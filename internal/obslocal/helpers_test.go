@@ -1,13 +1,11 @@
-package obslocal
+package obslocal_test
 
 import (
-	"context"
 	"crypto/md5"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -16,42 +14,18 @@ import (
 	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-obs/obs"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
-const (
-	testAK     = "AKTESTOBSLOCAL"
-	testSK     = "sk-test-secret"
-	testBucket = "bucket-a"
-	minPart    = 100 * 1024
-)
-
-func startServer(t testing.TB, cfg Config) *Server {
-	t.Helper()
-	if cfg.Credentials == nil {
-		cfg.Credentials = []Credential{{AccessKey: testAK, SecretKey: testSK}}
-	}
-	if cfg.Buckets == nil {
-		cfg.Buckets = []string{testBucket}
-	}
-	s, err := Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
+const minPart = 100 * 1024
 
 // loopbackTransport sends every connection to the server, whatever the host
 // name (so "bucket.obs.local:PORT" works without DNS), trusting the CA of a
 // self-signed server.
-func loopbackTransport(s *Server) *http.Transport {
-	d := &net.Dialer{Timeout: 5 * time.Second}
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, network, s.Addr())
-		},
-		MaxIdleConnsPerHost: 16,
-	}
+func loopbackTransport(s *obslocal.Server) *http.Transport {
+	tr := &http.Transport{DialContext: obslocaltest.DialContext(s.Addr()), MaxIdleConnsPerHost: 16}
 	if c := s.SelfSignedCert(); c != nil {
 		tr.TLSClientConfig = &tls.Config{RootCAs: c.CertPool()}
 	}
@@ -66,10 +40,11 @@ const (
 	sdkV4  sdkMode = "v4-vhost"
 )
 
-func sdkClient(t testing.TB, s *Server, mode sdkMode, ak, sk, token string) *obs.ObsClient {
+func sdkClient(t testing.TB, s *obslocal.Server, mode sdkMode, ak, sk, token string) *obs.ObsClient {
 	t.Helper()
 	_, port, _ := net.SplitHostPort(s.Addr())
-	host := s.scheme + "://obs.local:" + port
+	scheme, _, _ := strings.Cut(s.URL(), "://")
+	host := scheme + "://obs.local:" + port
 	tr := loopbackTransport(s)
 	var c *obs.ObsClient
 	var err error
@@ -118,9 +93,6 @@ func obsErr(t testing.TB, err error) obs.ObsError {
 	}
 	return oe
 }
-
-var _ = io.EOF
-var _ = strings.Contains
 
 func md5Hex(b []byte) string {
 	s := md5.Sum(b)

@@ -1,4 +1,4 @@
-package obslocal
+package obslocal_test
 
 import (
 	"fmt"
@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 // patternReader yields n deterministic bytes without holding them.
@@ -44,9 +47,9 @@ func TestHeapOneGiB(t *testing.T) {
 		t.Skip("1 GiB upload: skipped with -short")
 	}
 	const partSize, parts = 16 << 20, 64
-	s := startServer(t, Config{})
+	s, _ := obslocaltest.Start(t)
 	c := newRaw(t, s)
-	id := c.initiate(testBucket, "big", nil)
+	id := c.initiate(obslocaltest.Bucket, "big", nil)
 
 	runtime.GC()
 	var peak atomic.Uint64
@@ -82,7 +85,7 @@ func TestHeapOneGiB(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			q := rawReq{method: "PUT", path: fmt.Sprintf("/%s/big?partNumber=%d&uploadId=%s", testBucket, n, id),
+			q := rawReq{method: "PUT", path: fmt.Sprintf("/%s/big?partNumber=%d&uploadId=%s", obslocaltest.Bucket, n, id),
 				body: &patternReader{n: partSize}, size: partSize}
 			resp, err := c.hc.Do(c.build(q))
 			if err != nil {
@@ -101,17 +104,17 @@ func TestHeapOneGiB(t *testing.T) {
 		order[i] = i + 1
 	}
 	x := completeXML(etags, order)
-	resp, body := c.do(rawReq{method: "POST", path: "/" + testBucket + "/big?uploadId=" + id, body: strings.NewReader(x), size: int64(len(x))})
+	resp, body := c.do(rawReq{method: "POST", path: "/" + obslocaltest.Bucket + "/big?uploadId=" + id, body: strings.NewReader(x), size: int64(len(x))})
 	close(stop)
 	sampler.Wait()
 	if resp.StatusCode != 200 {
 		t.Fatalf("complete: %d %s", resp.StatusCode, body)
 	}
-	_, info, err := s.ObjectSHA256(testBucket, "big")
+	_, info, err := s.ObjectSHA256(obslocaltest.Bucket, "big")
 	if err != nil || info.Size != partSize*parts {
 		t.Fatalf("%+v %v", info, err)
 	}
-	if st := s.Stats().Ops[OpUploadPart]; st.BodyBytes != partSize*parts {
+	if st := s.Stats().Ops[obslocal.OpUploadPart]; st.BodyBytes != partSize*parts {
 		t.Fatalf("BodyBytes %d", st.BodyBytes)
 	}
 	mib := float64(peak.Load()) / (1 << 20)

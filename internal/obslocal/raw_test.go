@@ -1,4 +1,4 @@
-package obslocal
+package obslocal_test
 
 import (
 	"crypto/hmac"
@@ -15,20 +15,23 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 // rawClient sends hand-signed requests (OBS signature, path style) so a
 // test controls every header.
 type rawClient struct {
 	t      testing.TB
-	s      *Server
+	s      *obslocal.Server
 	ak, sk string
 	token  string
 	hc     *http.Client
 }
 
-func newRaw(t testing.TB, s *Server) *rawClient {
-	return &rawClient{t: t, s: s, ak: testAK, sk: testSK, hc: &http.Client{Transport: loopbackTransport(s)}}
+func newRaw(t testing.TB, s *obslocal.Server) *rawClient {
+	return &rawClient{t: t, s: s, ak: obslocaltest.AccessKey, sk: obslocaltest.SecretKey, hc: &http.Client{Transport: loopbackTransport(s)}}
 }
 
 type rawReq struct {
@@ -126,7 +129,7 @@ func signOBS(req *http.Request, ak, sk string) {
 	sts += req.URL.EscapedPath()
 	var subs []string
 	for k, vs := range req.URL.Query() {
-		if signedSubresources[strings.ToLower(k)] {
+		if obslocal.SignedSubresources[strings.ToLower(k)] {
 			if vs[0] == "" {
 				subs = append(subs, k)
 			} else {
@@ -164,19 +167,19 @@ func signV4(req *http.Request, ak, sk, payload string) {
 	}
 	var qs []string
 	for k, vs := range req.URL.Query() {
-		qs = append(qs, awsEscape(k)+"="+awsEscape(vs[0]))
+		qs = append(qs, obslocal.AWSEscape(k)+"="+obslocal.AWSEscape(vs[0]))
 	}
 	sort.Strings(qs)
 	cr := strings.Join([]string{req.Method, req.URL.EscapedPath(), strings.Join(qs, "&"), ch, strings.Join(names, ";"), payload}, "\n")
 	h := sha256.Sum256([]byte(cr))
 	scope := now.Format("20060102") + "/r1/s3/aws4_request"
 	sts := "AWS4-HMAC-SHA256\n" + amz + "\n" + scope + "\n" + hex.EncodeToString(h[:])
-	k := hmacSHA256([]byte("AWS4"+sk), now.Format("20060102"))
-	k = hmacSHA256(k, "r1")
-	k = hmacSHA256(k, "s3")
-	k = hmacSHA256(k, "aws4_request")
+	k := obslocal.HMACSHA256([]byte("AWS4"+sk), now.Format("20060102"))
+	k = obslocal.HMACSHA256(k, "r1")
+	k = obslocal.HMACSHA256(k, "s3")
+	k = obslocal.HMACSHA256(k, "aws4_request")
 	req.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-		ak, scope, strings.Join(names, ";"), hex.EncodeToString(hmacSHA256(k, sts))))
+		ak, scope, strings.Join(names, ";"), hex.EncodeToString(obslocal.HMACSHA256(k, sts))))
 }
 
 // initiate starts an upload with the raw client and returns its ID.

@@ -1,4 +1,4 @@
-package obslocal
+package obslocal_test
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-obs/obs"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 // TestSDKMultipart drives a full multipart upload with the official SDK in
@@ -17,11 +19,11 @@ import (
 func TestSDKMultipart(t *testing.T) {
 	for _, mode := range []sdkMode{sdkOBS, sdkV2, sdkV4} {
 		t.Run(string(mode), func(t *testing.T) {
-			s := startServer(t, Config{})
-			c := sdkClient(t, s, mode, testAK, testSK, "")
+			s, _ := obslocaltest.Start(t)
+			c := sdkClient(t, s, mode, obslocaltest.AccessKey, obslocaltest.SecretKey, "")
 			key := "dir/big object+1.bin"
 			in := &obs.InitiateMultipartUploadInput{}
-			in.Bucket, in.Key = testBucket, key
+			in.Bucket, in.Key = obslocaltest.Bucket, key
 			in.ContentType = "application/x-test"
 			in.Metadata = map[string]string{"color": "blue"}
 			in.StorageClass = obs.StorageClassWarm
@@ -35,7 +37,7 @@ func TestSDKMultipart(t *testing.T) {
 			var all []byte
 			var done []obs.Part
 			for i, p := range parts {
-				out, err := c.UploadPart(&obs.UploadPartInput{Bucket: testBucket, Key: key, UploadId: init.UploadId,
+				out, err := c.UploadPart(&obs.UploadPartInput{Bucket: obslocaltest.Bucket, Key: key, UploadId: init.UploadId,
 					PartNumber: i + 1, Body: bytes.NewReader(p), PartSize: int64(len(p)), ContentMD5: md5b64(p)}, amzDate())
 				if err != nil {
 					t.Fatalf("part %d: %v", i+1, err)
@@ -47,14 +49,14 @@ func TestSDKMultipart(t *testing.T) {
 				done = append(done, obs.Part{PartNumber: i + 1, ETag: out.ETag})
 				all = append(all, p...)
 			}
-			lp, err := c.ListParts(&obs.ListPartsInput{Bucket: testBucket, Key: key, UploadId: init.UploadId}, amzDate())
+			lp, err := c.ListParts(&obs.ListPartsInput{Bucket: obslocaltest.Bucket, Key: key, UploadId: init.UploadId}, amzDate())
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(lp.Parts) != 3 || lp.Parts[1].Size != minPart+5 || lp.IsTruncated {
 				t.Fatalf("ListParts: %+v", lp)
 			}
-			cout, err := c.CompleteMultipartUpload(&obs.CompleteMultipartUploadInput{Bucket: testBucket, Key: key,
+			cout, err := c.CompleteMultipartUpload(&obs.CompleteMultipartUploadInput{Bucket: obslocaltest.Bucket, Key: key,
 				UploadId: init.UploadId, Parts: done}, amzDate())
 			if err != nil {
 				t.Fatal(err)
@@ -62,7 +64,7 @@ func TestSDKMultipart(t *testing.T) {
 			if want := multipartETag(parts); cout.ETag != want {
 				t.Fatalf("complete ETag %s, want %s", cout.ETag, want)
 			}
-			meta, err := c.GetObjectMetadata(&obs.GetObjectMetadataInput{Bucket: testBucket, Key: key}, amzDate())
+			meta, err := c.GetObjectMetadata(&obs.GetObjectMetadataInput{Bucket: obslocaltest.Bucket, Key: key}, amzDate())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +76,7 @@ func TestSDKMultipart(t *testing.T) {
 			if got := meta.ResponseHeaders["uploadid"]; len(got) != 1 || got[0] != init.UploadId {
 				t.Fatalf("HEAD uploadId = %v, want %s (headers %v)", got, init.UploadId, meta.ResponseHeaders)
 			}
-			get, err := c.GetObject(&obs.GetObjectInput{GetObjectMetadataInput: obs.GetObjectMetadataInput{Bucket: testBucket, Key: key}}, amzDate())
+			get, err := c.GetObject(&obs.GetObjectInput{GetObjectMetadataInput: obs.GetObjectMetadataInput{Bucket: obslocaltest.Bucket, Key: key}}, amzDate())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,18 +85,18 @@ func TestSDKMultipart(t *testing.T) {
 			if !bytes.Equal(got, all) {
 				t.Fatal("GET returned different bytes")
 			}
-			sum, info, err := s.ObjectSHA256(testBucket, key)
+			sum, info, err := s.ObjectSHA256(obslocaltest.Bucket, key)
 			want := sha256.Sum256(all)
 			if err != nil || sum != hex.EncodeToString(want[:]) || info.UploadID != init.UploadId || info.Metadata["color"] != "blue" {
 				t.Fatalf("ObjectSHA256: %s %+v %v", sum, info, err)
 			}
-			if len(s.OpenUploads(testBucket)) != 0 {
+			if len(s.OpenUploads(obslocaltest.Bucket)) != 0 {
 				t.Fatal("upload still open after Complete")
 			}
 
 			// A wrong secret key is refused.
-			bad := sdkClient(t, s, mode, testAK, "wrong", "")
-			_, err = bad.GetObjectMetadata(&obs.GetObjectMetadataInput{Bucket: testBucket, Key: key}, amzDate())
+			bad := sdkClient(t, s, mode, obslocaltest.AccessKey, "wrong", "")
+			_, err = bad.GetObjectMetadata(&obs.GetObjectMetadataInput{Bucket: obslocaltest.Bucket, Key: key}, amzDate())
 			if oe := obsErr(t, err); oe.StatusCode != http.StatusForbidden {
 				t.Fatalf("wrong secret: %+v", oe)
 			}
@@ -108,16 +110,16 @@ func TestSDKMultipart(t *testing.T) {
 
 // TestSDKSecurityToken: a temporary credential needs its token on every request.
 func TestSDKSecurityToken(t *testing.T) {
-	s := startServer(t, Config{Credentials: []Credential{{AccessKey: testAK, SecretKey: testSK, SecurityToken: "tok-123"}}})
+	s, _ := obslocaltest.Start(t, obslocaltest.WithSecurityToken("tok-123"))
 	for _, mode := range []sdkMode{sdkOBS, sdkV2, sdkV4} {
 		t.Run(string(mode), func(t *testing.T) {
 			in := &obs.InitiateMultipartUploadInput{}
-			in.Bucket, in.Key = testBucket, "k"
-			if _, err := sdkClient(t, s, mode, testAK, testSK, "tok-123").InitiateMultipartUpload(in, amzDate()); err != nil {
+			in.Bucket, in.Key = obslocaltest.Bucket, "k"
+			if _, err := sdkClient(t, s, mode, obslocaltest.AccessKey, obslocaltest.SecretKey, "tok-123").InitiateMultipartUpload(in, amzDate()); err != nil {
 				t.Fatalf("with token: %v", err)
 			}
 			for _, tok := range []string{"", "tok-999"} {
-				_, err := sdkClient(t, s, mode, testAK, testSK, tok).InitiateMultipartUpload(in, amzDate())
+				_, err := sdkClient(t, s, mode, obslocaltest.AccessKey, obslocaltest.SecretKey, tok).InitiateMultipartUpload(in, amzDate())
 				if oe := obsErr(t, err); oe.StatusCode != http.StatusForbidden || oe.Code != "InvalidAccessKeyId" {
 					t.Fatalf("token %q: %+v", tok, oe)
 				}

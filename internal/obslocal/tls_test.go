@@ -1,4 +1,4 @@
-package obslocal
+package obslocal_test
 
 import (
 	"crypto/md5"
@@ -14,28 +14,31 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 // TestSelfSignedTLS: a server started with SelfSignedTLS speaks HTTPS with a
 // certificate that verifies against its CA for the loopback address and for
 // virtual-hosted names, and not without the CA or for other names.
 func TestSelfSignedTLS(t *testing.T) {
-	s := startServer(t, Config{SelfSignedTLS: true})
+	s, _ := obslocaltest.Start(t, obslocaltest.WithSelfSignedTLS())
 	if !strings.HasPrefix(s.URL(), "https://127.0.0.1:") {
 		t.Fatalf("URL %q", s.URL())
 	}
 	c := newRaw(t, s)
 	_, port, _ := net.SplitHostPort(s.Addr())
-	for _, url := range []string{s.URL() + "/" + testBucket, "https://localhost:" + port + "/" + testBucket, "https://" + testBucket + ".obs.local:" + port + "/"} {
+	for _, url := range []string{s.URL() + "/" + obslocaltest.Bucket, "https://localhost:" + port + "/" + obslocaltest.Bucket, "https://" + obslocaltest.Bucket + ".obs.local:" + port + "/"} {
 		req, err := http.NewRequest("HEAD", url, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 		if strings.Contains(url, ".obs.local") {
-			signOBSVhost(req, testAK, testSK, testBucket)
+			signOBSVhost(req, obslocaltest.AccessKey, obslocaltest.SecretKey, obslocaltest.Bucket)
 		} else {
-			signOBS(req, testAK, testSK)
+			signOBS(req, obslocaltest.AccessKey, obslocaltest.SecretKey)
 		}
 		resp, err := c.hc.Do(req)
 		if err != nil {
@@ -83,11 +86,11 @@ func signOBSVhost(req *http.Request, ak, sk, bucket string) {
 // TestConfigTLS: Config.TLS serves a caller's certificate; it excludes
 // SelfSignedTLS.
 func TestConfigTLS(t *testing.T) {
-	cert, err := NewSelfSignedCert([]string{"127.0.0.1"}, time.Hour)
+	cert, err := obslocal.NewSelfSignedCert([]string{"127.0.0.1"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startServer(t, Config{TLS: cert.ServerTLS()})
+	s, _ := obslocaltest.Start(t, obslocaltest.WithTLS(cert.ServerTLS()))
 	if s.SelfSignedCert() != nil {
 		t.Fatal("SelfSignedCert set without SelfSignedTLS")
 	}
@@ -101,7 +104,7 @@ func TestConfigTLS(t *testing.T) {
 	if resp.StatusCode != 200 || resp.TLS == nil || resp.Proto != "HTTP/1.1" {
 		t.Fatalf("%d %s TLS %v", resp.StatusCode, resp.Proto, resp.TLS != nil)
 	}
-	if _, err := Start(Config{TLS: cert.ServerTLS(), SelfSignedTLS: true}); err == nil {
+	if _, err := obslocal.Start(obslocal.Config{TLS: cert.ServerTLS(), SelfSignedTLS: true}); err == nil {
 		t.Fatal("TLS with SelfSignedTLS accepted")
 	}
 }
@@ -109,7 +112,7 @@ func TestConfigTLS(t *testing.T) {
 // TestSelfSignedCertFiles: WriteFiles writes a CA, a certificate and a key
 // that load as a pair and verify for every host name asked for.
 func TestSelfSignedCertFiles(t *testing.T) {
-	cert, err := NewSelfSignedCert(SelfSignedHosts("obs.example"), time.Hour)
+	cert, err := obslocal.NewSelfSignedCert(obslocal.SelfSignedHosts("obs.example"), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,13 +123,13 @@ func TestSelfSignedCertFiles(t *testing.T) {
 	if err := cert.WriteFiles(dir); err != nil { // replacing is fine
 		t.Fatal(err)
 	}
-	if _, err := tls.LoadX509KeyPair(filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile)); err != nil {
+	if _, err := tls.LoadX509KeyPair(filepath.Join(dir, obslocal.CertFile), filepath.Join(dir, obslocal.KeyFile)); err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(filepath.Join(dir, KeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(filepath.Join(dir, obslocal.KeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v %v", fi.Mode(), err)
 	}
-	caPEM, err := os.ReadFile(filepath.Join(dir, CAFile))
+	caPEM, err := os.ReadFile(filepath.Join(dir, obslocal.CAFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +137,7 @@ func TestSelfSignedCertFiles(t *testing.T) {
 	if !pool.AppendCertsFromPEM(caPEM) {
 		t.Fatal("ca.pem holds no certificate")
 	}
-	certPEM, _ := os.ReadFile(filepath.Join(dir, CertFile))
+	certPEM, _ := os.ReadFile(filepath.Join(dir, obslocal.CertFile))
 	block, _ := pem.Decode(certPEM)
 	leaf, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
@@ -164,10 +167,10 @@ func TestSSECNeedsHTTPS(t *testing.T) {
 			p + "server-side-encryption-customer-key-MD5": base64.StdEncoding.EncodeToString(sum[:])}
 	}
 	const want = "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."
-	plain := startServer(t, Config{})
+	plain, _ := obslocaltest.Start(t)
 	c := newRaw(t, plain)
-	b := "/" + testBucket
-	for _, v4 := range []string{"", unsignedPayload} {
+	b := "/" + obslocaltest.Bucket
+	for _, v4 := range []string{"", obslocal.UnsignedPayload} {
 		p := "x-obs-"
 		if v4 != "" {
 			p = "x-amz-"
@@ -181,21 +184,21 @@ func TestSSECNeedsHTTPS(t *testing.T) {
 		one := map[string]string{p + "server-side-encryption-customer-key": base64.StdEncoding.EncodeToString(key)}
 		c.expectErrMessage(rawReq{method: "POST", path: b + "/k?uploads", hdr: one, v4Payload: v4}, 400, "InvalidRequest", want)
 	}
-	id := c.initiate(testBucket, "k", nil)
+	id := c.initiate(obslocaltest.Bucket, "k", nil)
 	c.expectErrMessage(rawReq{method: "PUT", path: b + "/k?partNumber=1&uploadId=" + id, body: strings.NewReader("abc"), size: 3, hdr: ssec("x-obs-")}, 400, "InvalidRequest", want)
-	if ups := plain.OpenUploads(testBucket); len(ups) != 1 || ups[0].Parts != 0 {
+	if ups := plain.OpenUploads(obslocaltest.Bucket); len(ups) != 1 || ups[0].Parts != 0 {
 		t.Fatalf("uploads after refused SSE-C requests: %+v", ups)
 	}
-	if _, _, err := plain.ObjectSHA256(testBucket, "k"); !errors.Is(err, os.ErrNotExist) {
+	if _, _, err := plain.ObjectSHA256(obslocaltest.Bucket, "k"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("an SSE-C PUT over HTTP stored the object: %v", err)
 	}
 
-	secure := startServer(t, Config{SelfSignedTLS: true})
+	secure, _ := obslocaltest.Start(t, obslocaltest.WithSelfSignedTLS())
 	cs := newRaw(t, secure)
 	if resp, body := cs.do(rawReq{method: "PUT", path: b + "/k", body: strings.NewReader("abc"), size: 3, hdr: ssec("x-obs-")}); resp.StatusCode != 200 {
 		t.Fatalf("SSE-C PUT over HTTPS: %d %s", resp.StatusCode, body)
 	}
-	if id := cs.initiate(testBucket, "k", ssec("x-obs-")); id == "" {
+	if id := cs.initiate(obslocaltest.Bucket, "k", ssec("x-obs-")); id == "" {
 		t.Fatal("SSE-C initiate over HTTPS")
 	}
 }

@@ -1,4 +1,4 @@
-package obslocal
+package obslocal_test
 
 import (
 	"net/http"
@@ -7,13 +7,16 @@ import (
 	"testing"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-obs/obs"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 // The messages OBS sends with 403 InvalidAccessKeyId.
 const (
 	msgBadToken    = "The security token is invalid."
 	msgUnknownKey  = "The OBS Access Key Id you provided does not exist in our records."
-	tokenListPath  = "/" + testBucket + "?uploads"
+	tokenListPath  = "/" + obslocaltest.Bucket + "?uploads"
 	tokenAdminPath = "/__obslocal/security-token"
 )
 
@@ -21,8 +24,8 @@ const (
 // endpoint) only the new one is accepted; the old one is refused as OBS
 // refuses an expired token, in the OBS and SigV4 signature modes.
 func TestSecurityTokenRotation(t *testing.T) {
-	s := startServer(t, Config{Credentials: []Credential{{AccessKey: testAK, SecretKey: testSK, SecurityToken: "T1"}}})
-	for _, v4 := range []string{"", unsignedPayload} {
+	s, _ := obslocaltest.Start(t, obslocaltest.WithSecurityToken("T1"))
+	for _, v4 := range []string{"", obslocal.UnsignedPayload} {
 		name := "obs"
 		if v4 != "" {
 			name = "v4"
@@ -31,13 +34,13 @@ func TestSecurityTokenRotation(t *testing.T) {
 			c := newRaw(t, s)
 			list := rawReq{method: "GET", path: tokenListPath, v4Payload: v4}
 			c.token = "T1"
-			if err := s.SetSecurityToken(testAK, "T1"); err != nil {
+			if err := s.SetSecurityToken(obslocaltest.AccessKey, "T1"); err != nil {
 				t.Fatal(err)
 			}
 			if resp, b := c.do(list); resp.StatusCode != 200 {
 				t.Fatalf("with T1: %d %s", resp.StatusCode, b)
 			}
-			if err := s.SetSecurityToken(testAK, "T2"); err != nil {
+			if err := s.SetSecurityToken(obslocaltest.AccessKey, "T2"); err != nil {
 				t.Fatal(err)
 			}
 			c.expectErrMessage(list, 403, "InvalidAccessKeyId", msgBadToken) // T1 has expired
@@ -56,7 +59,7 @@ func TestSecurityTokenRotation(t *testing.T) {
 
 // TestSecurityTokenAdmin: POST /__obslocal/security-token replaces the token.
 func TestSecurityTokenAdmin(t *testing.T) {
-	s := startServer(t, Config{Credentials: []Credential{{AccessKey: testAK, SecretKey: testSK, SecurityToken: "T1"}}})
+	s, _ := obslocaltest.Start(t, obslocaltest.WithSecurityToken("T1"))
 	c := newRaw(t, s)
 	c.token = "T1"
 	list := rawReq{method: "GET", path: tokenListPath}
@@ -72,7 +75,7 @@ func TestSecurityTokenAdmin(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	if resp := post(`{"AccessKey":"` + testAK + `","SecurityToken":"T2"}`); resp.StatusCode != http.StatusNoContent {
+	if resp := post(`{"AccessKey":"` + obslocaltest.AccessKey + `","SecurityToken":"T2"}`); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("admin: %d", resp.StatusCode)
 	}
 	c.expectErrMessage(list, 403, "InvalidAccessKeyId", msgBadToken)
@@ -94,19 +97,19 @@ func TestSecurityTokenAdmin(t *testing.T) {
 // gets 403 InvalidAccessKeyId with the replaced token and succeeds with the
 // new one; replacing the token while requests run is race-free.
 func TestSDKSecurityTokenRotation(t *testing.T) {
-	s := startServer(t, Config{Credentials: []Credential{{AccessKey: testAK, SecretKey: testSK, SecurityToken: "old"}}})
-	if err := s.SetSecurityToken(testAK, "new"); err != nil {
+	s, _ := obslocaltest.Start(t, obslocaltest.WithSecurityToken("old"))
+	if err := s.SetSecurityToken(obslocaltest.AccessKey, "new"); err != nil {
 		t.Fatal(err)
 	}
 	for _, mode := range []sdkMode{sdkOBS, sdkV2, sdkV4} {
 		t.Run(string(mode), func(t *testing.T) {
 			in := &obs.InitiateMultipartUploadInput{}
-			in.Bucket, in.Key = testBucket, "k"
-			_, err := sdkClient(t, s, mode, testAK, testSK, "old").InitiateMultipartUpload(in, amzDate())
+			in.Bucket, in.Key = obslocaltest.Bucket, "k"
+			_, err := sdkClient(t, s, mode, obslocaltest.AccessKey, obslocaltest.SecretKey, "old").InitiateMultipartUpload(in, amzDate())
 			if oe := obsErr(t, err); oe.StatusCode != http.StatusForbidden || oe.Code != "InvalidAccessKeyId" || oe.Message != msgBadToken {
 				t.Fatalf("old token: %+v", oe)
 			}
-			if _, err := sdkClient(t, s, mode, testAK, testSK, "new").InitiateMultipartUpload(in, amzDate()); err != nil {
+			if _, err := sdkClient(t, s, mode, obslocaltest.AccessKey, obslocaltest.SecretKey, "new").InitiateMultipartUpload(in, amzDate()); err != nil {
 				t.Fatalf("new token: %v", err)
 			}
 		})
@@ -125,7 +128,7 @@ func TestSDKSecurityTokenRotation(t *testing.T) {
 				}
 			}
 		}()
-		_ = s.SetSecurityToken(testAK, string(rune('a'+i)))
+		_ = s.SetSecurityToken(obslocaltest.AccessKey, string(rune('a'+i)))
 	}
 	wg.Wait()
 }

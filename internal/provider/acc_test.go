@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 )
 
 // Acceptance tests against real OBS. They run only with TF_ACC=1 (make
@@ -32,28 +34,21 @@ func testAccPreCheck(t *testing.T) {
 }
 
 func TestAccObjectMultipart_realOBS(t *testing.T) {
+	t.Parallel()
 	const partSize = 5 << 20 // the minimum of OBS 2.0 buckets
 	dir := t.TempDir()
-	src, sum1 := writeSource(t, dir, "acc.bin", 3*partSize+12345, 11)
+	src, sum1 := acctest.WriteSource(t, dir, "acc.bin", 3*partSize+12345, 11)
 	var sum2 string
 	key := fmt.Sprintf("tf-acc/%s.bin", t.Name())
 	config := func() string {
-		return fmt.Sprintf(`
-provider "obs" {}
-
-resource "obs_object_multipart" "test" {
-  bucket    = %q
-  key       = %q
-  source    = %q
-  part_size = %d
-  metadata  = { purpose = "terraform-provider-obs acceptance test" }
-}
-`, os.Getenv("OBS_TEST_BUCKET"), key, hcl(src), partSize)
+		return acctest.ProviderBlock() + acctest.ObjectBlock("test", os.Getenv("OBS_TEST_BUCKET"), key, src,
+			acctest.Attr("part_size", partSize),
+			acctest.Attr("metadata", map[string]string{"purpose": "terraform-provider-obs acceptance test"}))
 	}
 	etag := statecheck.CompareValue(compare.ValuesSame())
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testProviderFactories(),
+		ProtoV6ProviderFactories: acctest.ProviderFactories(New("test")()),
 		Steps: []resource.TestStep{
 			{
 				Config: config(),
@@ -70,7 +65,7 @@ resource "obs_object_multipart" "test" {
 				ConfigStateChecks: []statecheck.StateCheck{etag.AddStateValue(resName, tfjsonpath.New("etag"))},
 			},
 			{
-				PreConfig: func() { _, sum2 = writeSource(t, dir, "acc.bin", 2*partSize+1, 12) },
+				PreConfig: func() { _, sum2 = acctest.WriteSource(t, dir, "acc.bin", 2*partSize+1, 12) },
 				Config:    config(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(resName, plancheck.ResourceActionUpdate),

@@ -2,12 +2,12 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 )
 
 // benchSource returns the file to hash: $OBS_BENCH_HASH_FILE (make bench
@@ -17,12 +17,7 @@ func benchSource(b *testing.B) string {
 	if p := os.Getenv("OBS_BENCH_HASH_FILE"); p != "" {
 		return p
 	}
-	p := filepath.Join(b.TempDir(), "src.bin")
-	buf := make([]byte, 64<<20)
-	_, _ = rand.Read(buf)
-	if err := os.WriteFile(p, buf, 0o644); err != nil {
-		b.Fatal(err)
-	}
+	p, _ := acctest.WriteSource(b, b.TempDir(), "src.bin", 64<<20, 1)
 	// Let the file's timestamps age past the hash's trust window.
 	time.Sleep(2 * fineDoubt)
 	return p

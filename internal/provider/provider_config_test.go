@@ -25,6 +25,7 @@ func nullModel() providerModel {
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestResolveConfig_envFallbacks(t *testing.T) {
+	t.Parallel()
 	cfg, diags := resolveConfig(nullModel(), env(map[string]string{
 		envRegion: "cn-north-4", envAccessKey: "AK", envSecretKey: "SK", envSecurityToken: "TOKEN",
 		envSignature: "v4", envPathStyle: "true", envInsecure: "1", envMaxRetries: "7", envMaxConcurrentParts: "12",
@@ -43,6 +44,7 @@ func TestResolveConfig_envFallbacks(t *testing.T) {
 }
 
 func TestResolveConfig_configWinsOverEnv(t *testing.T) {
+	t.Parallel()
 	m := nullModel()
 	m.Endpoint = types.StringValue("https://obs.example.com:8443")
 	m.AccessKey = types.StringValue("cfg-ak")
@@ -66,6 +68,7 @@ func TestResolveConfig_configWinsOverEnv(t *testing.T) {
 }
 
 func TestResolveConfig_defaults(t *testing.T) {
+	t.Parallel()
 	cfg, diags := resolveConfig(nullModel(), env(map[string]string{envRegion: "ap-southeast-1", envAccessKey: "a", envSecretKey: "s"}))
 	if diags.HasError() {
 		t.Fatal(diags)
@@ -79,6 +82,7 @@ func TestResolveConfig_defaults(t *testing.T) {
 // Each bad configuration yields an error on its attribute that names the
 // attribute and its environment variable, and never a secret.
 func TestResolveConfig_errors(t *testing.T) {
+	t.Parallel()
 	missingCA := filepath.Join(t.TempDir(), "nope.pem")
 	base := map[string]string{envRegion: "cn-north-4", envAccessKey: "AK", envSecretKey: "super-secret"}
 	cases := []struct {
@@ -146,6 +150,7 @@ func findAttrError(diags diag.Diagnostics, p path.Path) diag.Diagnostic {
 }
 
 func TestResolveConfig_caFile(t *testing.T) {
+	t.Parallel()
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\n"), 0o600); err != nil {
 		t.Fatal(err)

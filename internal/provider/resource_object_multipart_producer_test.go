@@ -11,6 +11,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 // testAccObjectMultipartConfig_producer builds the file in the same apply: a
@@ -18,7 +21,7 @@ import (
 // The object's source is the literal path, or, with fromOutput, the
 // producer's output, which stays unknown until the producer is applied.
 func testAccObjectMultipartConfig_producer(srv *testServer, key, prebuilt, out string, fromOutput bool) string {
-	source := fmt.Sprintf("%q", hcl(out))
+	source := acctest.Quote(out)
 	if fromOutput {
 		source = "terraform_data.build.output"
 	}
@@ -38,7 +41,7 @@ resource "obs_object_multipart" "test" {
   source    = %s
   part_size = %d
 }
-`, hcl(out), hcl(prebuilt), testBucket, key, source, testPartSize)
+`, out, prebuilt, obslocaltest.Bucket, key, source, testPartSize)
 }
 
 // A source file that another resource creates in the same apply: a literal
@@ -46,9 +49,10 @@ resource "obs_object_multipart" "test" {
 // output leaves source unknown at plan, so the file is hashed and uploaded
 // at apply, and the next plan is empty.
 func TestObjectMultipart_sourceBuiltInSameApply(t *testing.T) {
-	srv := startServer(t)
+	t.Parallel()
+	srv := newTestServer(t)
 	dir := t.TempDir()
-	prebuilt, sum := writeSource(t, dir, "prebuilt.bin", 3*testPartSize+17, 21)
+	prebuilt, sum := acctest.WriteSource(t, dir, "prebuilt.bin", 3*testPartSize+17, 21)
 	out := filepath.Join(dir, "build", "app.bin")
 	key := "build/app.bin"
 	resource.UnitTest(t, resource.TestCase{

@@ -15,7 +15,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 const (
@@ -24,15 +26,8 @@ const (
 )
 
 func testAccObjectMultipartConfig_basic(srv *testServer, key, source string, concurrency int) string {
-	return srv.providerConfig() + fmt.Sprintf(`
-resource "obs_object_multipart" "test" {
-  bucket      = %q
-  key         = %q
-  source      = %q
-  part_size   = %d
-  concurrency = %d
-}
-`, testBucket, key, hcl(source), testPartSize, concurrency)
+	return srv.providerConfig() + acctest.ObjectBlock("test", obslocaltest.Bucket, key, source,
+		acctest.Attr("part_size", testPartSize), acctest.Attr("concurrency", concurrency))
 }
 
 // checkObject asserts the stored object's bytes have the given SHA-256.
@@ -56,9 +51,10 @@ func checkNoOpenUploads(srv *testServer) resource.TestCheckFunc {
 
 // Create → empty plan → file changed → update → import → destroy.
 func TestObjectMultipart_lifecycle(t *testing.T) {
-	srv := startServer(t)
+	t.Parallel()
+	srv := newTestServer(t)
 	dir := t.TempDir()
-	src, sum1 := writeSource(t, dir, "data.bin", 350*1024, 1)
+	src, sum1 := acctest.WriteSource(t, dir, "data.bin", 350*1024, 1)
 	var sum2 string
 	etag := statecheck.CompareValue(compare.ValuesSame())
 	key := "images/data.bin"
@@ -81,7 +77,7 @@ func TestObjectMultipart_lifecycle(t *testing.T) {
 					plancheck.ExpectUnknownValue(resName, tfjsonpath.New("etag")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(resName, tfjsonpath.New("id"), knownvalue.StringExact(testBucket+"/"+key)),
+					statecheck.ExpectKnownValue(resName, tfjsonpath.New("id"), knownvalue.StringExact(obslocaltest.Bucket+"/"+key)),
 					statecheck.ExpectKnownValue(resName, tfjsonpath.New("size"), knownvalue.Int64Exact(350*1024)),
 					statecheck.ExpectKnownValue(resName, tfjsonpath.New("etag"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{32}-4$`))),
 					statecheck.ExpectKnownValue(resName, tfjsonpath.New("content_type"), knownvalue.StringExact("application/octet-stream")),
@@ -106,7 +102,7 @@ func TestObjectMultipart_lifecycle(t *testing.T) {
 			},
 			{
 				// Content changed: in-place update, etag unknown in the plan.
-				PreConfig: func() { _, sum2 = writeSource(t, dir, "data.bin", 420*1024, 2) },
+				PreConfig: func() { _, sum2 = acctest.WriteSource(t, dir, "data.bin", 420*1024, 2) },
 				Config:    testAccObjectMultipartConfig_basic(srv, key, src, 2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(resName, plancheck.ResourceActionUpdate),
@@ -117,15 +113,7 @@ func TestObjectMultipart_lifecycle(t *testing.T) {
 			{
 				// Transfer settings only: update without re-upload.
 				PreConfig: func() { srv.ResetStats() },
-				Config: srv.providerConfig() + fmt.Sprintf(`
-resource "obs_object_multipart" "test" {
-  bucket      = %q
-  key         = %q
-  source      = %q
-  part_size   = %d
-  concurrency = 3
-}
-`, testBucket, key, hcl(src), testPartSize),
+				Config:    testAccObjectMultipartConfig_basic(srv, key, src, 3),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(resName, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(resName, tfjsonpath.New("etag"), knownvalue.NotNull()),
@@ -141,7 +129,7 @@ resource "obs_object_multipart" "test" {
 				ResourceName:            resName,
 				ImportState:             true,
 				ImportStateVerify:       true,
-				ImportStateIdFunc:       func(*terraform.State) (string, error) { return "obs://" + testBucket + "/" + key, nil },
+				ImportStateIdFunc:       func(*terraform.State) (string, error) { return "obs://" + obslocaltest.Bucket + "/" + key, nil },
 				ImportStateVerifyIgnore: []string{"concurrency", "part_size", "timeouts"},
 			},
 		},
@@ -151,28 +139,15 @@ resource "obs_object_multipart" "test" {
 // After import with source at identical content, the plan is empty: the
 // object's stored SHA-256 and source prove identity.
 func TestObjectMultipart_importEmptyPlan(t *testing.T) {
-	srv := startServer(t)
-	src, _ := writeSource(t, t.TempDir(), "data.bin", 250*1024, 3)
+	t.Parallel()
+	srv := newTestServer(t)
+	src, _ := acctest.WriteSource(t, t.TempDir(), "data.bin", 250*1024, 3)
 	key := "import/data.bin"
-	seed := srv.providerConfig() + fmt.Sprintf(`
-resource "obs_object_multipart" "seed" {
-  bucket = %q
-  key    = %q
-  source = %q
-}
-`, testBucket, key, hcl(src))
-	imported := seed + fmt.Sprintf(`
-import {
-  to = obs_object_multipart.test
-  id = "obs://%s/%s"
-}
-
-resource "obs_object_multipart" "test" {
-  bucket = %q
-  key    = %q
-  source = %q
-}
-`, testBucket, key, testBucket, key, hcl(src))
+	seed := srv.providerConfig() + acctest.ObjectBlock("seed", obslocaltest.Bucket, key, src)
+	imported := seed + acctest.Block("import",
+		acctest.Attr("to", acctest.Expr(resName)),
+		acctest.Attr("id", "obs://"+obslocaltest.Bucket+"/"+key),
+	) + acctest.ObjectBlock("test", obslocaltest.Bucket, key, src)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: srv.providerFactories(),
 		Steps: []resource.TestStep{
@@ -191,18 +166,11 @@ resource "obs_object_multipart" "test" {
 // A Create that fails at one part resumes on the next apply: only the
 // missing parts are sent, the object is correct, and the plan is then empty.
 func TestObjectMultipart_resumeFailedCreate(t *testing.T) {
-	srv := startServer(t)
-	src, sum := writeSource(t, t.TempDir(), "data.bin", 10*testPartSize+5000, 4)
+	t.Parallel()
+	srv := newTestServer(t)
+	src, sum := acctest.WriteSource(t, t.TempDir(), "data.bin", 10*testPartSize+5000, 4)
 	key := "resume/create.bin"
-	cfg := srv.providerConfig() + fmt.Sprintf(`
-resource "obs_object_multipart" "test" {
-  bucket      = %q
-  key         = %q
-  source      = %q
-  part_size   = %d
-  concurrency = 1
-}
-`, testBucket, key, hcl(src), testPartSize)
+	cfg := testAccObjectMultipartConfig_basic(srv, key, src, 1)
 	var missing int64
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: srv.providerFactories(),
@@ -252,9 +220,10 @@ resource "obs_object_multipart" "test" {
 
 // A failed Update keeps the old object and resumes from private state.
 func TestObjectMultipart_resumeFailedUpdate(t *testing.T) {
-	srv := startServer(t)
+	t.Parallel()
+	srv := newTestServer(t)
 	dir := t.TempDir()
-	src, sum1 := writeSource(t, dir, "data.bin", 3*testPartSize, 5)
+	src, sum1 := acctest.WriteSource(t, dir, "data.bin", 3*testPartSize, 5)
 	key := "resume/update.bin"
 	cfg := testAccObjectMultipartConfig_basic(srv, key, src, 1)
 	var sum2 string
@@ -267,7 +236,7 @@ func TestObjectMultipart_resumeFailedUpdate(t *testing.T) {
 			{Config: cfg, Check: checkObject(srv, key, sum1)},
 			{
 				PreConfig: func() {
-					_, sum2 = writeSource(t, dir, "data.bin", int(size2), 6)
+					_, sum2 = acctest.WriteSource(t, dir, "data.bin", int(size2), 6)
 					srv.Inject(obslocal.Fault{Op: obslocal.OpUploadPart, PartNumber: 9, Status: 503, Code: "SlowDown", Times: -1})
 				},
 				Config:      cfg,
@@ -311,8 +280,9 @@ func TestObjectMultipart_resumeFailedUpdate(t *testing.T) {
 
 // Destroy after a failed Create aborts the open upload.
 func TestObjectMultipart_destroyAfterFailedCreate(t *testing.T) {
-	srv := startServer(t)
-	src, _ := writeSource(t, t.TempDir(), "data.bin", 6*testPartSize, 7)
+	t.Parallel()
+	srv := newTestServer(t)
+	src, _ := acctest.WriteSource(t, t.TempDir(), "data.bin", 6*testPartSize, 7)
 	key := "destroy/failed.bin"
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: srv.providerFactories(),
@@ -342,8 +312,9 @@ func TestObjectMultipart_destroyAfterFailedCreate(t *testing.T) {
 
 // Deleted out of band → re-created; overwritten out of band → re-uploaded.
 func TestObjectMultipart_outOfBand(t *testing.T) {
-	srv := startServer(t)
-	src, sum := writeSource(t, t.TempDir(), "data.bin", 2*testPartSize+1, 8)
+	t.Parallel()
+	srv := newTestServer(t)
+	src, sum := acctest.WriteSource(t, t.TempDir(), "data.bin", 2*testPartSize+1, 8)
 	key := "oob/data.bin"
 	cfg := testAccObjectMultipartConfig_basic(srv, key, src, 2)
 	resource.UnitTest(t, resource.TestCase{
@@ -352,7 +323,7 @@ func TestObjectMultipart_outOfBand(t *testing.T) {
 			{Config: cfg, Check: checkObject(srv, key, sum)},
 			{
 				PreConfig: func() {
-					if err := srv.DeleteObjectData(testBucket, key); err != nil {
+					if err := srv.DeleteObjectData(obslocaltest.Bucket, key); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -364,7 +335,7 @@ func TestObjectMultipart_outOfBand(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if err := srv.PutObjectData(testBucket, key, []byte("someone else's bytes")); err != nil {
+					if err := srv.PutObjectData(obslocaltest.Bucket, key, []byte("someone else's bytes")); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -379,11 +350,14 @@ func TestObjectMultipart_outOfBand(t *testing.T) {
 }
 
 // A second plan of an unchanged 1 GiB file does not read the file.
+//
+// Not parallel, like every test that reads hashedBytes: the counter counts
+// the whole process's hashing, so running beside others it would count theirs.
 func TestObjectMultipart_secondPlanDoesNotRead(t *testing.T) {
 	if testing.Short() {
 		t.Skip("uploads 1 GiB")
 	}
-	srv := startServer(t)
+	srv := newTestServer(t)
 	src := t.TempDir() + "/big.bin"
 	f, err := os.Create(src)
 	if err != nil {
@@ -394,15 +368,8 @@ func TestObjectMultipart_secondPlanDoesNotRead(t *testing.T) {
 	}
 	f.Close()
 	time.Sleep(fineDoubt + 50*time.Millisecond) // age the timestamps past the doubt window
-	cfg := srv.providerConfig() + fmt.Sprintf(`
-resource "obs_object_multipart" "test" {
-  bucket      = %q
-  key         = "big.bin"
-  source      = %q
-  part_size   = %d
-  concurrency = 4
-}
-`, testBucket, hcl(src), 64<<20)
+	cfg := srv.providerConfig() + acctest.ObjectBlock("test", obslocaltest.Bucket, "big.bin", src,
+		acctest.Attr("part_size", 64<<20), acctest.Attr("concurrency", 4))
 	var before int64
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: srv.providerFactories(),
@@ -427,11 +394,11 @@ resource "obs_object_multipart" "test" {
 
 // A create hashes the source once: the apply-time re-plan and Create reuse
 // the plan's hash through the fingerprint cache instead of reading the file
-// again.
+// again. Not parallel: it reads hashedBytes.
 func TestObjectMultipart_createHashesOnce(t *testing.T) {
-	srv := startServer(t)
+	srv := newTestServer(t)
 	size := 3*testPartSize + 123
-	src, sum := writeSource(t, t.TempDir(), "once.bin", size, 10)
+	src, sum := acctest.WriteSource(t, t.TempDir(), "once.bin", size, 10)
 	// Let the file's timestamps age past the window in which a hash is not
 	// trusted (a write in the same clock tick would go unseen).
 	time.Sleep(fineDoubt + 50*time.Millisecond)
@@ -454,30 +421,24 @@ func TestObjectMultipart_createHashesOnce(t *testing.T) {
 // source at identical content, its ETag proves identity: the apply records
 // the source without sending the object again, and the plan is then empty.
 func TestObjectMultipart_importForeignObjectProvenByETag(t *testing.T) {
-	srv := startServer(t)
+	t.Parallel()
+	srv := newTestServer(t)
 	dir := t.TempDir()
-	src, sum := writeSource(t, dir, "foreign.bin", 50*1024, 13)
+	src, sum := acctest.WriteSource(t, dir, "foreign.bin", 50*1024, 13)
 	data, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	key := "foreign.bin"
-	if err := srv.PutObjectData(testBucket, key, data); err != nil {
+	if err := srv.PutObjectData(obslocaltest.Bucket, key, data); err != nil {
 		t.Fatal(err)
 	}
-	cfg := srv.providerConfig() + fmt.Sprintf(`
-import {
-  to = obs_object_multipart.test
-  id = "%s/%s"
-}
-
-resource "obs_object_multipart" "test" {
-  bucket       = %q
-  key          = %q
-  source       = %q
-  content_type = "binary/octet-stream" # what OBS gives a PUT without Content-Type
-}
-`, testBucket, key, testBucket, key, hcl(src))
+	cfg := srv.providerConfig() + acctest.Block("import",
+		acctest.Attr("to", acctest.Expr(resName)),
+		acctest.Attr("id", obslocaltest.Bucket+"/"+key),
+	) + acctest.ObjectBlock("test", obslocaltest.Bucket, key, src,
+		// What OBS gives a PUT without Content-Type.
+		acctest.Attr("content_type", "binary/octet-stream"))
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: srv.providerFactories(),
 		Steps: []resource.TestStep{

@@ -8,15 +8,19 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 // Every invalid attribute value gets a plan-time error that names the
 // attribute.
 func TestObjectMultipart_invalidAttributes(t *testing.T) {
-	srv := startServer(t)
+	t.Parallel()
+	srv := newTestServer(t)
 	dir := t.TempDir()
-	src, _ := writeSource(t, dir, "ok.bin", 1000, 9)
-	unreadable, _ := writeSource(t, dir, "secret.bin", 10, 9)
+	src, _ := acctest.WriteSource(t, dir, "ok.bin", 1000, 9)
+	unreadable, _ := acctest.WriteSource(t, dir, "secret.bin", 10, 9)
 	if err := os.Chmod(unreadable, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -30,8 +34,8 @@ func TestObjectMultipart_invalidAttributes(t *testing.T) {
 		{"key empty", `key = ""`, `key`},
 		{"key too long", fmt.Sprintf(`key = "%s"`, strings.Repeat("k", 1025)), `key`},
 		{"key too long in bytes", fmt.Sprintf(`key = "%s"`, strings.Repeat("\u00e9", 513)), `key string length must be between 1 and 1024, got: 1026`},
-		{"source missing", `source = "` + hcl(dir) + `/nope.bin"`, `(?s)source.*does not exist`},
-		{"source directory", `source = "` + hcl(dir) + `"`, `(?s)source.*is a directory`},
+		{"source missing", `source = ` + acctest.Quote(dir+"/nope.bin"), `(?s)source.*does not exist`},
+		{"source directory", `source = ` + acctest.Quote(dir), `(?s)source.*is a directory`},
 		{"part_size too small", `part_size = 1024`, `part_size`},
 		{"part_size too large", `part_size = 6000000000`, `part_size`},
 		{"concurrency zero", `concurrency = 0`, `concurrency`},
@@ -61,7 +65,7 @@ func TestObjectMultipart_invalidAttributes(t *testing.T) {
 		{"timeouts", `timeouts = { create = "forever" }`, `"forever" must be a string containing a sequence`},
 	}
 	if os.Geteuid() != 0 { // root reads any file
-		cases = append(cases, struct{ name, attrs, want string }{"source unreadable", `source = "` + hcl(unreadable) + `"`, `(?s)source.*permission denied`})
+		cases = append(cases, struct{ name, attrs, want string }{"source unreadable", `source = ` + acctest.Quote(unreadable), `(?s)source.*permission denied`})
 	}
 	var steps []resource.TestStep
 	for _, tc := range cases {
@@ -77,19 +81,13 @@ func TestObjectMultipart_invalidAttributes(t *testing.T) {
 // invalidConfig is a valid resource with attrs overriding or adding
 // arguments.
 func invalidConfig(srv *testServer, src, attrs string) string {
-	args := map[string]string{"bucket": `"` + testBucket + `"`, "key": `"k.bin"`, "source": `"` + hcl(src) + `"`}
-	for name := range args {
-		if strings.HasPrefix(attrs, name+" ") {
-			delete(args, name)
+	var args []acctest.Arg
+	for _, a := range [][2]string{{"bucket", obslocaltest.Bucket}, {"key", "k.bin"}, {"source", src}} {
+		if !strings.HasPrefix(attrs, a[0]+" ") {
+			args = append(args, acctest.Attr(a[0], a[1]))
 		}
 	}
-	var b strings.Builder
-	for _, n := range []string{"bucket", "key", "source"} {
-		if v, ok := args[n]; ok {
-			fmt.Fprintf(&b, "  %s = %s\n", n, v)
-		}
-	}
-	return srv.providerConfig() + "resource \"obs_object_multipart\" \"test\" {\n" + b.String() + "  " + attrs + "\n}\n"
+	return srv.providerConfig() + acctest.ResourceBlock("test", append(args, acctest.Raw(attrs))...)
 }
 
 func manyTags(n int) string {

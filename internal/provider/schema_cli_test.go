@@ -2,43 +2,38 @@ package provider
 
 import (
 	"encoding/json"
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 )
 
 // The built provider, run by the real terraform through a CLI config with
 // dev_overrides, reports provider `obs` with every attribute and its
 // secrets marked sensitive.
 func TestProviderSchemaThroughTerraform(t *testing.T) {
+	t.Parallel()
 	tf, err := exec.LookPath("terraform")
 	if err != nil {
 		t.Fatal("terraform not on PATH (make test installs it)")
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-obs"), "../..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := acctest.BuildProvider(t.Context(), filepath.Join("..", ".."), bin); err != nil {
+		t.Fatal(err)
 	}
 	cliConfig := filepath.Join(dir, "terraformrc")
-	mustWrite(t, cliConfig, fmt.Sprintf(`provider_installation {
-  dev_overrides { "registry.terraform.io/obsprovider/obs" = %q }
-  direct {}
-}
-`, bin))
+	if err := acctest.WriteCLIConfig(cliConfig, bin); err != nil {
+		t.Fatal(err)
+	}
 	work := filepath.Join(dir, "work")
-	mustWrite(t, filepath.Join(work, "main.tf"), `terraform {
-  required_providers {
-    obs = { source = "obsprovider/obs" }
-  }
-}
-`)
+	if err := acctest.WriteConfig(work, acctest.TerraformBlock()); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(tf, "providers", "schema", "-json")
 	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1")
+	cmd.Env = acctest.TerraformEnv(cliConfig, filepath.Join(dir, "cache"))
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("terraform providers schema: %v\n%s", err, out)
@@ -81,15 +76,5 @@ func TestProviderSchemaThroughTerraform(t *testing.T) {
 	}
 	if _, ok := p.ResourceSchemas["obs_object_multipart"]; !ok {
 		t.Error("resource obs_object_multipart missing")
-	}
-}
-
-func mustWrite(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

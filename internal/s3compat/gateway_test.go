@@ -1,7 +1,6 @@
 package s3compat
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"fmt"
@@ -12,9 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 )
 
 const (
@@ -49,24 +49,6 @@ func versitygwPath() (string, bool) {
 	return "", false
 }
 
-// lockedBuffer collects the server's output for failure messages.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startGateway starts versitygw on a free port, waits until it accepts
 // connections, creates the bucket with a signed CreateBucket, and puts the
 // proxy in front. Everything is stopped in Cleanup.
@@ -82,7 +64,7 @@ func startGateway(t *testing.T) *gateway {
 	dir := t.TempDir()
 	port := freePort(t)
 	addr := "127.0.0.1:" + port
-	var out lockedBuffer
+	var out acctest.SyncBuffer // the server's output, for failure messages
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "--access", gwAccessKey, "--secret", gwSecretKey,
 		"--region", gwRegion, "--port", addr, "--quiet", "posix", dir)
@@ -151,22 +133,21 @@ func (g *gateway) providerConfig() string {
 	return g.providerConfigWithSecret(gwSecretKey, 1)
 }
 
+// providerConfigWithSecret is the provider block with another secret key
+// and max_retries (left out, so the default, when negative).
 func (g *gateway) providerConfigWithSecret(secret string, maxRetries int) string {
-	retries := ""
-	if maxRetries >= 0 {
-		retries = fmt.Sprintf("max_retries = %d", maxRetries)
+	args := []acctest.Arg{
+		acctest.Attr("endpoint", "http://"+g.proxy.addr()),
+		acctest.Attr("region", gwRegion),
+		acctest.Attr("access_key", gwAccessKey),
+		acctest.Attr("secret_key", secret),
+		acctest.Attr("signature", "v4"),
+		acctest.Attr("path_style", true),
 	}
-	return fmt.Sprintf(`
-provider "obs" {
-  endpoint   = "http://%s"
-  region     = %q
-  access_key = %q
-  secret_key = %q
-  signature  = "v4"
-  path_style = true
-  %s
-}
-`, g.proxy.addr(), gwRegion, gwAccessKey, secret, retries)
+	if maxRetries >= 0 {
+		args = append(args, acctest.Attr("max_retries", maxRetries))
+	}
+	return acctest.ProviderBlock(args...)
 }
 
 // object returns the object's bytes via a signed GET, or nil and the status

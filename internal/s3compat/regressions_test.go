@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 )
 
 // logPlan is a plan check that logs each resource change (for diagnosis).
@@ -25,9 +27,10 @@ func (l logPlan) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, _ 
 
 // Destroy deletes an object the resource uploaded with multipart.
 func TestS3Compat_destroyMultipartObject(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t)
 	key := "destroy/multi.bin"
-	src, data := writeSource(t, t.TempDir(), "data.bin", 2*testPartSize+1, 9)
+	src, sum := acctest.WriteSource(t, t.TempDir(), "data.bin", 2*testPartSize+1, 9)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		CheckDestroy: func(*terraform.State) error {
@@ -37,7 +40,7 @@ func TestS3Compat_destroyMultipartObject(t *testing.T) {
 			return nil
 		},
 		Steps: []resource.TestStep{
-			{Config: testAccObjectMultipartConfig_basic(g, key, src, 2), Check: checkObject(t, g, key, &data)},
+			{Config: testAccObjectMultipartConfig_basic(g, key, src, 2), Check: checkObject(t, g, key, &sum)},
 		},
 	})
 }
@@ -45,32 +48,19 @@ func TestS3Compat_destroyMultipartObject(t *testing.T) {
 // An object imported with an import block, and a configuration matching it,
 // plans empty — as it does against the local OBS server.
 func TestS3Compat_importThenEmptyPlan(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t)
 	key := "import/data.bin"
-	src, data := writeSource(t, t.TempDir(), "data.bin", 10<<20+1, 8)
-	seed := g.providerConfig() + fmt.Sprintf(`
-resource "obs_object_multipart" "seed" {
-  bucket = %q
-  key    = %q
-  source = %q
-}
-`, gwBucket, key, src)
-	imported := seed + fmt.Sprintf(`
-import {
-  to = obs_object_multipart.test
-  id = "obs://%s/%s"
-}
-
-resource "obs_object_multipart" "test" {
-  bucket = %q
-  key    = %q
-  source = %q
-}
-`, gwBucket, key, gwBucket, key, src)
+	src, sum := acctest.WriteSource(t, t.TempDir(), "data.bin", 10<<20+1, 8)
+	seed := g.providerConfig() + acctest.ObjectBlock("seed", gwBucket, key, src)
+	imported := seed + acctest.Block("import",
+		acctest.Attr("to", acctest.Expr(resName)),
+		acctest.Attr("id", "obs://"+gwBucket+"/"+key),
+	) + acctest.ObjectBlock("test", gwBucket, key, src)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		Steps: []resource.TestStep{
-			{Config: seed, Check: checkObject(t, g, key, &data)},
+			{Config: seed, Check: checkObject(t, g, key, &sum)},
 			{
 				Config: imported,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{

@@ -1,18 +1,14 @@
 package s3compat
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -22,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 	"github.com/obsprovider/terraform-provider-obs/internal/provider"
 )
 
@@ -32,41 +29,11 @@ const (
 	resName      = "obs_object_multipart.test"
 )
 
-func TestMain(m *testing.M) {
-	// Keep the provider's fingerprint→hash cache out of the user's cache.
-	cache, err := os.MkdirTemp("", "obs-s3compat-cache-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_CACHE_HOME", cache)
-	code := m.Run()
-	os.RemoveAll(cache)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { acctest.Main(m) }
 
+// testProviderFactories serve a provider instance of the test's own.
 func testProviderFactories() map[string]func() (tfprotov6.ProviderServer, error) {
-	return map[string]func() (tfprotov6.ProviderServer, error){
-		"obs": providerserver.NewProtocol6WithError(provider.New("test")()),
-	}
-}
-
-// writeSource writes n pseudo-random bytes (seeded) to dir/name and returns
-// the path and the bytes.
-func writeSource(t *testing.T, dir, name string, n int, seed byte) (string, []byte) {
-	t.Helper()
-	b := make([]byte, n)
-	x := uint32(seed) + 1
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		b[i] = byte(x)
-	}
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p, b
+	return acctest.ProviderFactories(provider.New("test")())
 }
 
 func sha256Hex(b []byte) string {
@@ -75,27 +42,20 @@ func sha256Hex(b []byte) string {
 }
 
 func testAccObjectMultipartConfig_basic(g *gateway, key, source string, concurrency int) string {
-	return g.providerConfig() + fmt.Sprintf(`
-resource "obs_object_multipart" "test" {
-  bucket      = %q
-  key         = %q
-  source      = %q
-  part_size   = %d
-  concurrency = %d
-}
-`, gwBucket, key, source, testPartSize, concurrency)
+	return g.providerConfig() + acctest.ObjectBlock("test", gwBucket, key, source,
+		acctest.Attr("part_size", testPartSize), acctest.Attr("concurrency", concurrency))
 }
 
-// checkObject GETs the object from versitygw and compares its bytes.
-func checkObject(t *testing.T, g *gateway, key string, want *[]byte) resource.TestCheckFunc {
+// checkObject GETs the object from versitygw and compares its bytes with
+// the source's, by their SHA-256 (*want, read when the check runs).
+func checkObject(t *testing.T, g *gateway, key string, want *string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		got, status := g.object(t, key)
 		if status != http.StatusOK {
 			return fmt.Errorf("GET %s: HTTP %d", key, status)
 		}
-		if !bytes.Equal(got, *want) {
-			return fmt.Errorf("object %s: %d bytes with SHA-256 %s, want %d bytes with SHA-256 %s",
-				key, len(got), sha256Hex(got), len(*want), sha256Hex(*want))
+		if sum := sha256Hex(got); sum != *want {
+			return fmt.Errorf("object %s: %d bytes with SHA-256 %s, want SHA-256 %s", key, len(got), sum, *want)
 		}
 		return nil
 	}
@@ -129,10 +89,11 @@ func partBytes(p *faultProxy) (int64, []int) {
 // (single PUT) → destroy, all over SigV4 against versitygw, with the bytes
 // checked by GET after each apply.
 func TestS3Compat_lifecycle(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t)
 	dir := t.TempDir()
 	key := "images/data.bin"
-	src, data := writeSource(t, dir, "data.bin", 3*testPartSize+testPartSize/2, 1)
+	src, sum := acctest.WriteSource(t, dir, "data.bin", 3*testPartSize+testPartSize/2, 1)
 	etag := statecheck.CompareValue(compare.ValuesSame())
 	cfg := testAccObjectMultipartConfig_basic(g, key, src, 2)
 
@@ -149,7 +110,7 @@ func TestS3Compat_lifecycle(t *testing.T) {
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(resName, plancheck.ResourceActionCreate),
-					plancheck.ExpectKnownValue(resName, tfjsonpath.New("source_sha256"), knownvalue.StringExact(sha256Hex(data))),
+					plancheck.ExpectKnownValue(resName, tfjsonpath.New("source_sha256"), knownvalue.StringExact(sum)),
 					plancheck.ExpectKnownValue(resName, tfjsonpath.New("part_count"), knownvalue.Int64Exact(4)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
@@ -158,7 +119,7 @@ func TestS3Compat_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(resName, tfjsonpath.New("etag"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{32}-4$`))),
 					etag.AddStateValue(resName, tfjsonpath.New("etag")),
 				},
-				Check: resource.ComposeTestCheckFunc(checkObject(t, g, key, &data), checkNoOpenUploads(t, g)),
+				Check: resource.ComposeTestCheckFunc(checkObject(t, g, key, &sum), checkNoOpenUploads(t, g)),
 			},
 			{
 				// Nothing changed: empty plan, nothing sent.
@@ -168,7 +129,7 @@ func TestS3Compat_lifecycle(t *testing.T) {
 					plancheck.ExpectEmptyPlan(),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{etag.AddStateValue(resName, tfjsonpath.New("etag"))},
-				Check: resource.ComposeTestCheckFunc(checkObject(t, g, key, &data), func(*terraform.State) error {
+				Check: resource.ComposeTestCheckFunc(checkObject(t, g, key, &sum), func(*terraform.State) error {
 					if n, parts := partBytes(g.proxy); n != 0 {
 						return fmt.Errorf("unchanged object: parts %v (%d bytes) sent", parts, n)
 					}
@@ -177,7 +138,7 @@ func TestS3Compat_lifecycle(t *testing.T) {
 			},
 			{
 				// Content changed: in-place update.
-				PreConfig: func() { _, data = writeSource(t, dir, "data.bin", 4*testPartSize+3, 2) },
+				PreConfig: func() { _, sum = acctest.WriteSource(t, dir, "data.bin", 4*testPartSize+3, 2) },
 				Config:    cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(resName, plancheck.ResourceActionUpdate),
@@ -186,7 +147,7 @@ func TestS3Compat_lifecycle(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(resName, tfjsonpath.New("etag"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{32}-5$`))),
 				},
-				Check: resource.ComposeTestCheckFunc(checkObject(t, g, key, &data), checkNoOpenUploads(t, g)),
+				Check: resource.ComposeTestCheckFunc(checkObject(t, g, key, &sum), checkNoOpenUploads(t, g)),
 			},
 			{
 				ResourceName:      resName,
@@ -201,7 +162,7 @@ func TestS3Compat_lifecycle(t *testing.T) {
 			{
 				// Smaller than one part: a single PUT. It is what destroy then
 				// deletes (see TestS3Compat_destroyMultipartObject).
-				PreConfig: func() { _, data = writeSource(t, dir, "data.bin", 40*1024, 3) },
+				PreConfig: func() { _, sum = acctest.WriteSource(t, dir, "data.bin", 40*1024, 3) },
 				Config:    cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(resName, plancheck.ResourceActionUpdate),
@@ -210,7 +171,7 @@ func TestS3Compat_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(resName, tfjsonpath.New("part_count"), knownvalue.Int64Exact(0)),
 					statecheck.ExpectKnownValue(resName, tfjsonpath.New("etag"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{32}$`))),
 				},
-				Check: checkObject(t, g, key, &data),
+				Check: checkObject(t, g, key, &sum),
 			},
 		},
 	})

@@ -9,19 +9,22 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 )
 
 // A create whose part 4 has its connection reset mid-body (on every attempt)
 // fails, keeps its upload open on versitygw, and the next apply sends only
 // the missing parts, found by listing the upload on the server.
 func TestS3Compat_resumeAfterConnectionReset(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t)
 	const (
 		failPart = 4
 		size     = 6*testPartSize + 5000
 	)
 	key := "resume/create.bin"
-	src, data := writeSource(t, t.TempDir(), "data.bin", size, 7)
+	src, sum := acctest.WriteSource(t, t.TempDir(), "data.bin", size, 7)
 	cfg := testAccObjectMultipartConfig_basic(g, key, src, 1)
 	var missing int64
 	var wantParts []int
@@ -82,7 +85,7 @@ func TestS3Compat_resumeAfterConnectionReset(t *testing.T) {
 					plancheck.ExpectResourceAction(resName, plancheck.ResourceActionReplace),
 				}},
 				Check: resource.ComposeTestCheckFunc(
-					checkObject(t, g, key, &data),
+					checkObject(t, g, key, &sum),
 					checkNoOpenUploads(t, g),
 					func(*terraform.State) error {
 						sent, parts := partBytes(g.proxy)

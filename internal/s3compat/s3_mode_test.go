@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 )
 
 // Object properties reach versitygw under their S3 names: content type,
@@ -21,28 +23,19 @@ import (
 // (versitygw answers GetObjectAcl with 501 NotImplemented, so the ACL is
 // checked on the request.)
 func TestS3Compat_headerMapping(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t)
 	key := "mapped/report.txt"
-	src, data := writeSource(t, t.TempDir(), "report.txt", 2*testPartSize+testPartSize/2, 4)
-	cfg := g.providerConfig() + fmt.Sprintf(`
-resource "obs_object_multipart" "test" {
-  bucket        = %q
-  key           = %q
-  source        = %q
-  part_size     = %d
-  content_type  = "text/plain; charset=utf-8"
-  storage_class = "WARM"
-  acl           = "public-read"
-  metadata = {
-    owner   = "team-a"
-    purpose = "s3-compat"
-  }
-  tags = {
-    env  = "test"
-    team = "a b"
-  }
-}
-`, gwBucket, key, src, testPartSize)
+	const size = 2*testPartSize + testPartSize/2
+	src, sum := acctest.WriteSource(t, t.TempDir(), "report.txt", size, 4)
+	cfg := g.providerConfig() + acctest.ObjectBlock("test", gwBucket, key, src,
+		acctest.Attr("part_size", testPartSize),
+		acctest.Attr("content_type", "text/plain; charset=utf-8"),
+		acctest.Attr("storage_class", "WARM"),
+		acctest.Attr("acl", "public-read"),
+		acctest.Attr("metadata", map[string]string{"owner": "team-a", "purpose": "s3-compat"}),
+		acctest.Attr("tags", map[string]string{"env": "test", "team": "a b"}),
+	)
 
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -50,7 +43,7 @@ resource "obs_object_multipart" "test" {
 			{
 				Config: cfg,
 				Check: resource.ComposeTestCheckFunc(
-					checkObject(t, g, key, &data),
+					checkObject(t, g, key, &sum),
 					func(*terraform.State) error {
 						// What the provider sent: S3 names and x-amz- headers.
 						var initiate *proxiedRequest
@@ -68,7 +61,7 @@ resource "obs_object_multipart" "test" {
 							"X-Amz-Acl":                   "public-read",
 							"X-Amz-Meta-Owner":            "team-a",
 							"X-Amz-Meta-Purpose":          "s3-compat",
-							"X-Amz-Meta-Tf-Source-Sha256": sha256Hex(data),
+							"X-Amz-Meta-Tf-Source-Sha256": sum,
 							"X-Amz-Tagging":               "env=test&team=a%20b",
 						})
 					},
@@ -90,10 +83,10 @@ resource "obs_object_multipart" "test" {
 						// class is checked on the request above.
 						return compareHeaders("HEAD "+key, g.head(t, key), map[string]string{
 							"Content-Type":                "text/plain; charset=utf-8",
-							"Content-Length":              fmt.Sprint(len(data)),
+							"Content-Length":              fmt.Sprint(size),
 							"X-Amz-Meta-Owner":            "team-a",
 							"X-Amz-Meta-Purpose":          "s3-compat",
-							"X-Amz-Meta-Tf-Source-Sha256": sha256Hex(data),
+							"X-Amz-Meta-Tf-Source-Sha256": sum,
 						})
 					},
 				),
@@ -139,20 +132,14 @@ func compareHeaders(what string, h map[string][]string, want map[string]string) 
 
 // expires is OBS-only: with SigV4 it is a plan-time error, before any request.
 func TestS3Compat_expiresRejectedAtPlan(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t)
-	src, _ := writeSource(t, t.TempDir(), "data.bin", 1024, 5)
+	src, _ := acctest.WriteSource(t, t.TempDir(), "data.bin", 1024, 5)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		Steps: []resource.TestStep{
 			{
-				Config: g.providerConfig() + fmt.Sprintf(`
-resource "obs_object_multipart" "test" {
-  bucket  = %q
-  key     = "expiring.bin"
-  source  = %q
-  expires = 7
-}
-`, gwBucket, src),
+				Config:      g.providerConfig() + acctest.ObjectBlock("test", gwBucket, "expiring.bin", src, acctest.Attr("expires", 7)),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)expires needs the OBS signature.*x-obs-expires is an OBS-only header`),
 			},
@@ -166,20 +153,15 @@ resource "obs_object_multipart" "test" {
 // A wrong secret key is a clear 403 SignatureDoesNotMatch with advice, and
 // no request is repeated: 403 is never retried, even with the default max_retries (5).
 func TestS3Compat_wrongSecretKey(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t)
-	src, _ := writeSource(t, t.TempDir(), "data.bin", 3*testPartSize, 6)
+	src, _ := acctest.WriteSource(t, t.TempDir(), "data.bin", 3*testPartSize, 6)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		Steps: []resource.TestStep{
 			{
-				Config: g.providerConfigWithSecret("not-the-secret-key", -1) + fmt.Sprintf(`
-resource "obs_object_multipart" "test" {
-  bucket    = %q
-  key       = "denied.bin"
-  source    = %q
-  part_size = %d
-}
-`, gwBucket, src, testPartSize),
+				Config: g.providerConfigWithSecret("not-the-secret-key", -1) +
+					acctest.ObjectBlock("test", gwBucket, "denied.bin", src, acctest.Attr("part_size", testPartSize)),
 				ExpectError: regexp.MustCompile(`(?s)403 SignatureDoesNotMatch.*secret key does not match`),
 			},
 		},

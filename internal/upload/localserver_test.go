@@ -5,48 +5,24 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 // Tests against the local OBS server over real HTTP, through the real
 // obs.Client (signing, retries, error typing).
 
-const (
-	lsAK     = "AKUPLOADTEST"
-	lsSK     = "upload-test-secret-key-0123456789"
-	lsBucket = "upload-bucket"
-)
-
-func startLocalServer(t *testing.T) (*obslocal.Server, obs.Client) {
+// newLocalClient starts the local server and returns it with a client of it.
+func newLocalClient(t *testing.T) (*obslocal.Server, obs.Client) {
 	t.Helper()
-	s, err := obslocal.Start(obslocal.Config{
-		Credentials: []obslocal.Credential{{AccessKey: lsAK, SecretKey: lsSK}},
-		Buckets:     []string{lsBucket},
-	})
-	if err != nil {
-		t.Fatalf("obslocal.Start: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	_, port, _ := net.SplitHostPort(s.Addr())
-	var d net.Dialer
-	c, err := obs.New(obs.Config{
-		Endpoint:  "http://obs.local:" + port,
-		AccessKey: lsAK, SecretKey: lsSK,
-		Signature:      obs.SignatureOBS,
-		MaxRetries:     3,
-		MaxConns:       8,
-		RetryBaseDelay: time.Millisecond,
-		RetryMaxDelay:  5 * time.Millisecond,
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, network, s.Addr())
-		},
-	})
+	s, cfg := obslocaltest.Start(t)
+	cfg.MaxConns = 8
+	c, err := obs.New(cfg)
 	if err != nil {
 		t.Fatalf("obs.New: %v", err)
 	}
@@ -54,14 +30,14 @@ func startLocalServer(t *testing.T) (*obslocal.Server, obs.Client) {
 }
 
 func lsInput(path string, partSize int64) Input {
-	return Input{Bucket: lsBucket, Key: testKey, Path: path, PartSize: partSize, Concurrency: 4}
+	return Input{Bucket: obslocaltest.Bucket, Key: testKey, Path: path, PartSize: partSize, Concurrency: 4}
 }
 
 // checkServerObject asserts the server holds exactly data, with the ETag
 // FileETag predicts and (for multipart) our upload ID, and no open upload.
 func checkServerObject(t *testing.T, s *obslocal.Server, out Output, path string, data []byte) {
 	t.Helper()
-	sum, info, err := s.ObjectSHA256(lsBucket, testKey)
+	sum, info, err := s.ObjectSHA256(obslocaltest.Bucket, testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,13 +55,13 @@ func checkServerObject(t *testing.T, s *obslocal.Server, out Output, path string
 	if info.UploadID != out.UploadID {
 		t.Fatalf("object assembled by %q, output says %q", info.UploadID, out.UploadID)
 	}
-	if ups := s.OpenUploads(lsBucket); len(ups) != 0 {
+	if ups := s.OpenUploads(obslocaltest.Bucket); len(ups) != 0 {
 		t.Fatalf("open uploads left: %+v", ups)
 	}
 }
 
 func TestLocalServerHappyPath(t *testing.T) {
-	s, c := startLocalServer(t)
+	s, c := newLocalClient(t)
 	for _, tt := range []struct {
 		name     string
 		size     int
@@ -109,7 +85,7 @@ func TestLocalServerHappyPath(t *testing.T) {
 }
 
 func TestLocalServerPartFaults(t *testing.T) {
-	s, c := startLocalServer(t)
+	s, c := newLocalClient(t)
 	path, data := writeFile(t, 6*MinPartSize, 200)
 	s.Inject(obslocal.Fault{Op: obslocal.OpUploadPart, PartNumber: 2, Times: 2, Status: 503, Code: "ServiceUnavailable"})
 	s.Inject(obslocal.Fault{Op: obslocal.OpUploadPart, PartNumber: 4, Reset: true, ResetAfterBytes: MinPartSize / 2})
@@ -151,7 +127,7 @@ func TestLocalServerCancelThenResume(t *testing.T) {
 			name = "record lost, discovery"
 		}
 		t.Run(name, func(t *testing.T) {
-			s, c := startLocalServer(t)
+			s, c := newLocalClient(t)
 			path, data := writeFile(t, 32*MinPartSize+5, 300)
 			in := lsInput(path, MinPartSize)
 			// Slow parts down so that cancellation lands with parts in flight.
@@ -160,7 +136,7 @@ func TestLocalServerCancelThenResume(t *testing.T) {
 			if took > 2*time.Second {
 				t.Fatalf("returned %s after cancellation", took)
 			}
-			ups := s.OpenUploads(lsBucket)
+			ups := s.OpenUploads(obslocaltest.Bucket)
 			if len(ups) != 1 || ups[0].UploadID != rec.UploadID || ups[0].Parts < len(rec.Parts) {
 				t.Fatalf("open uploads %+v, record has %d parts", ups, len(rec.Parts))
 			}
@@ -193,11 +169,11 @@ func TestLocalServerCancelThenResume(t *testing.T) {
 }
 
 func TestLocalServerNoSuchUploadOnResume(t *testing.T) {
-	s, c := startLocalServer(t)
+	s, c := newLocalClient(t)
 	path, data := writeFile(t, 8*MinPartSize, 400)
 	in := lsInput(path, MinPartSize)
 	rec, _ := lsCancelHalfway(t, c, in)
-	if err := s.ExpireUpload(lsBucket, testKey, rec.UploadID); err != nil {
+	if err := s.ExpireUpload(obslocaltest.Bucket, testKey, rec.UploadID); err != nil {
 		t.Fatal(err)
 	}
 	in.Record = rec
@@ -212,7 +188,7 @@ func TestLocalServerNoSuchUploadOnResume(t *testing.T) {
 }
 
 func TestLocalServerCompleteLostResponse(t *testing.T) {
-	s, c := startLocalServer(t)
+	s, c := newLocalClient(t)
 	path, data := writeFile(t, 3*MinPartSize+9, 500)
 	s.Inject(obslocal.Fault{Op: obslocal.OpCompleteMultipartUpload, DropResponse: true})
 	out, rec, err := Upload(context.Background(), c, lsInput(path, MinPartSize))
@@ -226,7 +202,7 @@ func TestLocalServerCompleteLostResponse(t *testing.T) {
 }
 
 func TestLocalServerSourceModified(t *testing.T) {
-	s, c := startLocalServer(t)
+	s, c := newLocalClient(t)
 	path, _ := writeFile(t, 8*MinPartSize, 600)
 	in := lsInput(path, MinPartSize)
 	in.Concurrency = 1
@@ -246,7 +222,7 @@ func TestLocalServerSourceModified(t *testing.T) {
 	if n := s.Stats().Ops[obslocal.OpCompleteMultipartUpload].Requests; n != 0 {
 		t.Fatalf("Complete was sent %d times for a changed source", n)
 	}
-	if _, _, err := s.ObjectSHA256(lsBucket, testKey); err == nil {
+	if _, _, err := s.ObjectSHA256(obslocaltest.Bucket, testKey); err == nil {
 		t.Fatal("an object was stored")
 	}
 }
@@ -255,15 +231,15 @@ func TestLocalServer1GiB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1 GiB over HTTP")
 	}
-	s, c := startLocalServer(t)
+	s, c := newLocalClient(t)
 	path := sparseFile(t, 1<<30)
 	start := time.Now()
-	out, _, err := Upload(context.Background(), c, Input{Bucket: lsBucket, Key: testKey, Path: path, Concurrency: 4})
+	out, _, err := Upload(context.Background(), c, Input{Bucket: obslocaltest.Bucket, Key: testKey, Path: path, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("1 GiB in %d parts: %s", out.Layout.Parts, time.Since(start))
-	_, info, err := s.ObjectSHA256(lsBucket, testKey)
+	_, info, err := s.ObjectSHA256(obslocaltest.Bucket, testKey)
 	if err != nil {
 		t.Fatal(err)
 	}

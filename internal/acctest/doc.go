@@ -1,0 +1,9 @@
+// Package acctest is the test kit of the provider's suites (internal/provider,
+// internal/s3compat, internal/e2e) and of cmd/obsbench: process setup
+// (Main), provider factories, pseudo-random source files, HCL builders and
+// the dev_overrides CLI configuration for runs of the real terraform binary.
+//
+// It takes the framework's provider.Provider instead of importing
+// internal/provider, whose tests import it. The local OBS server has its own
+// helper, internal/obslocal/obslocaltest.
+package acctest
