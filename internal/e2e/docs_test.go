@@ -54,12 +54,14 @@ func (r *caseRow) observe(format string, args ...any) {
 }
 
 // caseOrder orders the table: interruptions, transient faults, server-side
-// surprises, hostile input, errors, scale, secrets.
+// surprises, hostile input, errors, the default HTTPS configuration and
+// temporary credentials, scale, secrets.
 var caseOrder = []string{
 	"TestInterruptSIGINT", "TestInterruptSIGKILL", "TestServerRestart", "TestDestroyAfterInterrupt",
 	"TestTransientFaults", "TestCompleteResponseLost", "TestUploadExpiredBetweenRuns",
 	"TestSourceChangedAfterPlan", "TestSourceChangedDuringUpload", "TestPermanentErrors",
-	"TestConcurrencyBudget", "TestSecretsNeverLeak", "TestSSECFailedCreate",
+	"TestHTTPSDefaultConfiguration", "TestHTTPSInsecure", "TestHTTPSUntrustedCertificate", "TestSecurityTokenExpiresMidUpload",
+	"TestConcurrencyBudget", "TestSecretsNeverLeak", "TestSSECFailedCreate", "TestSSECNeedsHTTPS",
 }
 
 func caseRank(test string) int {

@@ -32,8 +32,9 @@ type env struct {
 	t      *testing.T
 	srv    *obslocal.Server
 	srvCfg obslocal.Config
-	dir    string   // terraform working directory (sources live here too)
-	tfEnv  []string // extra environment for terraform
+	dir    string    // terraform working directory (sources live here too)
+	tfEnv  []string  // extra environment for terraform
+	tls    *tlsSetup // set by newHTTPSEnv; nil for plain HTTP
 }
 
 // newEnv starts a local OBS server for the test. cfg may set Credentials,
@@ -82,12 +83,10 @@ func (e *env) providerBlock(extra string) string {
 }
 
 provider "obs" {
-  endpoint   = %q
-  access_key = %q
+%s  access_key = %q
   secret_key = %q
-  path_style = true
 %s}
-`, providerAddress, e.srv.URL(), testAccessKey, testSecretKey, extra)
+`, providerAddress, e.connection(), testAccessKey, testSecretKey, extra)
 }
 
 // objectBlock is one obs_object_multipart resource; extra goes inside it.

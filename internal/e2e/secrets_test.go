@@ -25,14 +25,15 @@ func secretVariants(name, s string) map[string]string {
 
 // With TF_LOG=TRACE, through a plan, a failed apply, a resumed apply and a
 // destroy, neither the secret key, the security token nor the SSE-C key
-// appears in the log, the output or a diagnostic.
+// appears in the log, the output or a diagnostic. The server speaks HTTPS:
+// SSE-C is refused over plain HTTP.
 func TestSecretsNeverLeak(t *testing.T) {
 	const token = "e2e-security-token-Zk9QcWx0TmVWZXJMZWFr"
 	sseKey := pseudoRandom(32, 424242)
 	sseKeyB64 := base64.StdEncoding.EncodeToString(sseKey)
 	row := record(t, "secrets with TF_LOG=TRACE (secret key, security token, SSE-C key)",
 		"none of them, nor their base64/hex forms, appears in the TRACE log, plan/apply/destroy output or diagnostics")
-	e := newEnv(t, obslocal.Config{Credentials: []obslocal.Credential{
+	e := newHTTPSEnv(t, obslocal.Config{Credentials: []obslocal.Credential{
 		{AccessKey: testAccessKey, SecretKey: testSecretKey, SecurityToken: token},
 	}})
 	logPath := filepath.Join(t.TempDir(), "terraform.log")
@@ -111,7 +112,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 func TestSSECFailedCreate(t *testing.T) {
 	row := record(t, "failed create of an SSE-C object, then apply again",
 		"the next apply uploads the object (parts of an SSE-C upload cannot be proven ours by MD5) and leaves no upload open")
-	e := newEnv(t, obslocal.Config{})
+	e := newHTTPSEnv(t, obslocal.Config{}) // SSE-C needs HTTPS
 	key := "secrets/ssec.bin"
 	src, sum := e.writeSource("data.bin", faultSize, 10)
 	e.writeConfig(e.providerBlock("") + objectBlock("o", key, src, faultPartSize, 1,
