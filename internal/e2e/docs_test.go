@@ -54,12 +54,14 @@ func (r *caseRow) observe(format string, args ...any) {
 }
 
 // caseOrder orders the table: interruptions, transient faults, server-side
-// surprises, hostile input, errors, scale, secrets.
+// surprises, hostile input, errors, the default HTTPS configuration and
+// temporary credentials, scale, secrets.
 var caseOrder = []string{
 	"TestInterruptSIGINT", "TestInterruptSIGKILL", "TestServerRestart", "TestDestroyAfterInterrupt",
 	"TestTransientFaults", "TestCompleteResponseLost", "TestUploadExpiredBetweenRuns",
 	"TestSourceChangedAfterPlan", "TestSourceChangedDuringUpload", "TestPermanentErrors",
-	"TestConcurrencyBudget", "TestSecretsNeverLeak", "TestSSECFailedCreate",
+	"TestHTTPSDefaultConfiguration", "TestHTTPSInsecure", "TestHTTPSUntrustedCertificate", "TestSecurityTokenExpiresMidUpload",
+	"TestConcurrencyBudget", "TestSecretsNeverLeak", "TestSSECFailedCreate", "TestSSECNeedsHTTPS",
 }
 
 func caseRank(test string) int {
@@ -82,6 +84,9 @@ func writeDocs(code int) error {
 		"(`apply -auto-approve`, `plan -out`, `destroy`, signals) against the local OBS server " +
 		"(`internal/obslocal`) with injected faults, and checks the stored object's SHA-256, that no multipart " +
 		"upload is left open, the bytes each step sent, and the error text users see. " +
+		"Most cases use plain HTTP and path-style addressing; the HTTPS rows run the default configuration " +
+		"(an `https://` endpoint, virtual-hosted addressing, the native OBS signature) through a CONNECT proxy " +
+		"named in `HTTPS_PROXY`, and the server counts how every request arrived. " +
 		"The table is written from the run by `E2E_WRITE_DOCS=1 go test -count=1 ./internal/e2e/`; " +
 		"byte counts and timings vary a little between runs. A row marked *skipped* is a known bug: the test checks " +
 		"everything that holds, then skips with the bug's description, which is quoted in the row.\n\n")

@@ -32,6 +32,7 @@ type env struct {
 	srvOpts []obslocaltest.Option // how srv was started
 	dir     string                // terraform working directory (sources live here too)
 	tfEnv   []string              // extra environment for terraform
+	tls     *tlsSetup             // set by newHTTPSEnv; nil for plain HTTP
 }
 
 // newEnv starts a local OBS server for the test, with the standard
@@ -59,12 +60,10 @@ func (e *env) restartServer() {
 // providerBlock is the terraform and provider configuration for the local
 // server, with extra arguments in the provider block.
 func (e *env) providerBlock(extra ...acctest.Arg) string {
-	return acctest.TerraformBlock() + acctest.ProviderBlock(append([]acctest.Arg{
-		acctest.Attr("endpoint", e.srv.URL()),
+	args := append(e.connection(),
 		acctest.Attr("access_key", obslocaltest.AccessKey),
-		acctest.Attr("secret_key", obslocaltest.SecretKey),
-		acctest.Attr("path_style", true),
-	}, extra...)...)
+		acctest.Attr("secret_key", obslocaltest.SecretKey))
+	return acctest.TerraformBlock() + acctest.ProviderBlock(append(args, extra...)...)
 }
 
 // objectBlock is one obs_object_multipart resource in testBucket, with extra

@@ -27,7 +27,8 @@ func secretVariants(name, s string) map[string]string {
 
 // With TF_LOG=TRACE, through a plan, a failed apply, a resumed apply and a
 // destroy, neither the secret key, the security token nor the SSE-C key
-// appears in the log, the output or a diagnostic.
+// appears in the log, the output or a diagnostic. The server speaks HTTPS:
+// SSE-C is refused over plain HTTP.
 func TestSecretsNeverLeak(t *testing.T) {
 	t.Parallel()
 	const token = "e2e-security-token-Zk9QcWx0TmVWZXJMZWFr"
@@ -35,7 +36,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	sseKeyB64 := base64.StdEncoding.EncodeToString(sseKey)
 	row := record(t, "secrets with TF_LOG=TRACE (secret key, security token, SSE-C key)",
 		"none of them, nor their base64/hex forms, appears in the TRACE log, plan/apply/destroy output or diagnostics")
-	e := newEnv(t, obslocaltest.WithSecurityToken(token))
+	e := newHTTPSEnv(t, obslocaltest.WithSecurityToken(token))
 	logPath := filepath.Join(t.TempDir(), "terraform.log")
 	e.tfEnv = append(e.tfEnv, "TF_LOG=TRACE", "TF_LOG_PATH="+logPath)
 	key := "secrets/data.bin"
@@ -113,7 +114,7 @@ func TestSSECFailedCreate(t *testing.T) {
 	t.Parallel()
 	row := record(t, "failed create of an SSE-C object, then apply again",
 		"the next apply uploads the object (parts of an SSE-C upload cannot be proven ours by MD5) and leaves no upload open")
-	e := newEnv(t)
+	e := newHTTPSEnv(t) // SSE-C needs HTTPS
 	key := "secrets/ssec.bin"
 	src, sum := e.writeSource("data.bin", faultSize, 10)
 	e.writeConfig(e.providerBlock() + objectBlock("o", key, src, faultPartSize, 1,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Error is a failed OBS request. It carries the HTTP status, the OBS error
@@ -100,6 +101,26 @@ func IsRetryable(err error) bool {
 		return e.Err != nil
 	case http.StatusRequestTimeout, http.StatusInternalServerError, http.StatusBadGateway,
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// IsSecurityTokenInvalid reports whether err is OBS refusing the security
+// token of temporary credentials: expired, malformed, or not the one issued
+// with the access key. OBS answers all of these with 403 InvalidAccessKeyId
+// and the message "The security token is invalid." (the same code as for
+// an unknown access key, so the message tells them apart); S3-compatible
+// servers answer ExpiredToken or InvalidToken.
+func IsSecurityTokenInvalid(err error) bool {
+	e, ok := AsError(err)
+	if !ok {
+		return false
+	}
+	switch e.Code {
+	case "InvalidAccessKeyId":
+		return strings.Contains(strings.ToLower(e.Message), "security token")
+	case "ExpiredToken", "InvalidToken":
 		return true
 	}
 	return false

@@ -133,6 +133,14 @@ type Stats struct {
 	Ops                 map[Op]OpStats
 	PeakConcurrentParts int
 	ConcurrentParts     int
+	// How the requests arrived (admin requests excluded, refused ones
+	// included): by Host header as sent, lower-cased ("b.obs.local:PORT"
+	// for virtual-hosted addressing); by signature scheme, the first word
+	// of the Authorization header ("OBS", "AWS" for V2, "AWS4-HMAC-SHA256",
+	// "" when unsigned, "other"); and how many carried a security token.
+	Hosts             map[string]int64
+	Signatures        map[string]int64
+	WithSecurityToken int64
 }
 
 type opCounters struct {
@@ -143,10 +151,11 @@ type counters struct {
 	ops       map[Op]*opCounters // fixed at construction, read-only map
 	parts     atomic.Int64
 	peakParts atomic.Int64
+	arrivals  *arrivals
 }
 
 func newCounters() *counters {
-	c := &counters{ops: make(map[Op]*opCounters, len(allOps))}
+	c := &counters{ops: make(map[Op]*opCounters, len(allOps)), arrivals: newArrivals()}
 	for _, op := range allOps {
 		c.ops[op] = &opCounters{}
 	}
@@ -179,6 +188,7 @@ func (c *counters) snapshot() Stats {
 	}
 	st.PeakConcurrentParts = int(c.peakParts.Load())
 	st.ConcurrentParts = int(c.parts.Load())
+	c.arrivals.snapshot(&st)
 	return st
 }
 
@@ -189,6 +199,7 @@ func (c *counters) reset() {
 		oc.bodyBytes.Store(0)
 	}
 	c.peakParts.Store(c.parts.Load())
+	c.arrivals.reset()
 }
 
 // countingReader adds every byte read to a counter.

@@ -490,6 +490,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	oc := s.stats.op(rt.op)
 	oc.requests.Add(1)
+	s.stats.arrivals.count(r)
 	if rt.op == OpUploadPart {
 		s.stats.partStarted()
 		defer s.stats.partDone()

@@ -56,6 +56,17 @@ func describeOBSError(err error) string {
 // layer, or "". The obs layer reports only what OBS answered (status, code,
 // message, request ID); advice that names provider settings is given here.
 func obsErrorHint(err error) string {
+	switch {
+	case obs.IsCertificateError(err):
+		return "The endpoint's TLS certificate could not be verified, so nothing was sent (a certificate error is not retried). " +
+			"If the endpoint uses a private CA or a self-signed certificate, set ca_file (HW_CA_FILE) to a PEM file holding that CA; " +
+			"to skip verification, for tests only, set insecure = true (HW_INSECURE). " +
+			"If the certificate is for another name, check endpoint; if it expired, the server's certificate must be renewed."
+	case obs.IsSecurityTokenInvalid(err):
+		return "OBS refused the security token: temporary (STS) credentials expire, and a token is valid only with the access key " +
+			"it was issued with. Get new temporary credentials and set security_token (HW_SECURITY_TOKEN) together with " +
+			"their access_key and secret_key, then apply again; the upload resumes."
+	}
 	e, ok := obs.AsError(err)
 	if !ok {
 		return ""
@@ -72,8 +83,6 @@ func obsErrorHint(err error) string {
 		return "The credentials lack permission for this bucket or key (obs:object:PutObject and multipart permissions are needed)."
 	case "NoSuchBucket":
 		return "The bucket does not exist in this region/endpoint. Check bucket, region and endpoint."
-	case "InvalidAccessKey", "InvalidSecurityToken", "ExpiredToken":
-		return "The temporary credentials are invalid or expired. Refresh security_token (HW_SECURITY_TOKEN)."
 	case "EntityTooSmall":
 		return "A part was smaller than the server's minimum part size (100 KiB on OBS 3.0 buckets, 5 MiB on OBS 2.0 buckets and S3-compatible servers). Raise part_size."
 	case "SlowDown", "ServiceUnavailable", "InternalError":

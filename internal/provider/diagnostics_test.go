@@ -1,7 +1,10 @@
 package provider
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -26,6 +29,44 @@ func TestDescribeOBSError_oneHint(t *testing.T) {
 		}
 		if strings.Contains(strings.ToLower(facts), "check") {
 			t.Errorf("%s: the obs error %q gives advice of its own", code, facts)
+		}
+	}
+}
+
+// A refused security token and an unverifiable certificate each get their
+// own hint, which names the settings that fix them; an unknown access key
+// (the same code as a refused token on OBS) keeps the access-key hint.
+func TestDescribeOBSError_tokenAndCertificate(t *testing.T) {
+	certErr := &url.Error{Op: "Put", URL: "https://b.obs.example.com/k", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}
+	for _, tc := range []struct {
+		name      string
+		err       error
+		want, not []string
+	}{
+		{"expired token (OBS)", &obs.Error{Op: "UploadPart", StatusCode: 403, Code: "InvalidAccessKeyId", Message: "The security token is invalid."},
+			[]string{"refused the security token", "security_token (HW_SECURITY_TOKEN)", "the upload resumes"}, []string{"does not know this access key"}},
+		{"expired token (S3)", &obs.Error{Op: "UploadPart", StatusCode: 400, Code: "ExpiredToken", Message: "The provided token has expired."},
+			[]string{"security_token (HW_SECURITY_TOKEN)"}, nil},
+		{"unknown key", &obs.Error{Op: "UploadPart", StatusCode: 403, Code: "InvalidAccessKeyId", Message: "The OBS Access Key Id you provided does not exist in our records."},
+			[]string{"Check access_key (HW_ACCESS_KEY)"}, []string{"refused the security token"}},
+		{"unknown CA", &obs.Error{Op: "ListMultipartUploads", Bucket: "b", Err: certErr},
+			[]string{"TLS certificate could not be verified", "is not retried", "ca_file (HW_CA_FILE)", "insecure = true (HW_INSECURE)"},
+			[]string{"could not be reached"}},
+	} {
+		got := describeOBSError(tc.err)
+		facts, hint, ok := strings.Cut(got, "\n\n")
+		if !ok || facts != tc.err.Error() || strings.Contains(hint, "\n\n") {
+			t.Errorf("%s: %q, want the error then one hint", tc.name, got)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(hint, w) {
+				t.Errorf("%s: hint %q lacks %q", tc.name, hint, w)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(hint, n) {
+				t.Errorf("%s: hint %q contains %q", tc.name, hint, n)
+			}
 		}
 	}
 }

@@ -73,6 +73,9 @@ type providerData struct {
 	client    obs.Client
 	budget    *upload.Budget
 	signature obs.Signature
+	// endpoint is the OBS endpoint URL, already validated
+	// (scheme://host[:port]).
+	endpoint string
 }
 
 func (p *obsProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -189,6 +192,7 @@ func (p *obsProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		client:    client,
 		budget:    upload.NewBudget(cfg.maxConcurrentParts),
 		signature: cfg.clientConfig.Signature,
+		endpoint:  cfg.clientConfig.Endpoint,
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data

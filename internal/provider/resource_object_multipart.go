@@ -88,6 +88,7 @@ func (r *objectMultipartResource) ModifyPlan(ctx context.Context, req resource.M
 		plan.ContentType = types.StringValue(defaultContentType(plan.Key.ValueString()))
 	}
 	r.checkSignatureSupport(plan, &resp.Diagnostics)
+	r.checkSSECTransport(config, &resp.Diagnostics)
 
 	if plan.Source.IsUnknown() || plan.PartSize.IsUnknown() {
 		plan.Size, plan.SourceSHA256 = types.Int64Unknown(), types.StringUnknown()

@@ -55,6 +55,7 @@ func TestObjectMultipart_invalidAttributes(t *testing.T) {
 		{"kms key without sse", `kms_key_id = "key-1"`, `kms_key_id`},
 		{"sse-c not base64", `sse_c_key = "not-a-key"`, `Invalid SSE-C key`},
 		{"sse-c short", `sse_c_key = "c2hvcnQ="`, `Invalid SSE-C key`},
+		{"sse-c over http", `sse_c_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="`, `(?s)SSE-C needs HTTPS.*endpoint is http://.*sse_c_key`},
 		{"sse-c with kms", `sse_c_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" ` + "\n" + `server_side_encryption = "kms"`, `sse_c_key`},
 		{"lock mode", `object_lock_mode = "GOVERNANCE"` + "\n" + `object_lock_retain_until_date = "2030-01-01T00:00:00Z"`, `object_lock_mode`},
 		{"lock mode alone", `object_lock_mode = "COMPLIANCE"`, `object_lock_retain_until_date`},
@@ -96,4 +97,22 @@ func manyTags(n int) string {
 		parts = append(parts, fmt.Sprintf(`"k%d" = "v"`, i))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// The plain-HTTP refusal of sse_c_key depends on the endpoint alone: with
+// an https:// endpoint the same configuration plans.
+func TestObjectMultipart_sseCOverHTTPSPlans(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	src, _ := acctest.WriteSource(t, t.TempDir(), "ok.bin", 1000, 9)
+	config := invalidConfig(srv, src, `sse_c_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="`)
+	https := strings.Replace(config, `"http://`, `"https://`, 1)
+	if https == config {
+		t.Fatalf("no http:// endpoint to replace in:\n%s", config)
+	}
+	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: srv.providerFactories(), Steps: []resource.TestStep{{
+		Config:             https,
+		PlanOnly:           true,
+		ExpectNonEmptyPlan: true,
+	}}})
 }

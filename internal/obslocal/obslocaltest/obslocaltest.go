@@ -47,6 +47,11 @@ func WithRegion(region string) Option {
 	return func(c *obslocal.Config) { c.Region = region }
 }
 
+// WithDomain replaces the standard virtual-host domain.
+func WithDomain(domain string) Option {
+	return func(c *obslocal.Config) { c.Domain = domain }
+}
+
 // WithDataDir keeps the server's data in dir (which outlives the server, so
 // that a server started again on dir finds it) instead of a temporary
 // directory removed on close.
