@@ -50,6 +50,8 @@ type Fault struct {
 	PartNumber int // UploadPart and UploadPartCopy only: match this part number (0 → any)
 	// Status and Code: respond with this error (e.g. 503 "SlowDown") without
 	// performing the operation. The request body is read and discarded first.
+	// Status 200 answers 200 with the error body, as OBS answers a copy
+	// that fails after it started.
 	Status int
 	Code   string
 	// Reset: read ResetAfterBytes body bytes, then reset the TCP connection
