@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -528,5 +529,31 @@ func TestPutSparseObjectLimits(t *testing.T) {
 	info, err := s.PutSparseObject(SparseObject{Bucket: testBucket, Key: "small", Size: 1000, ContentType: "application/zip"})
 	if err != nil || info.ETag != `"`+zeroMD5Hex(1000)+`"` || info.UploadID != "" || headerValue(info.Headers, "Content-Type") != "application/zip" {
 		t.Fatalf("%+v %v", info, err)
+	}
+}
+
+// TestAdminSparseObject: the admin endpoint creates a sparse object and
+// answers its ObjectInfo; an object OBS could not hold is refused.
+func TestAdminSparseObject(t *testing.T) {
+	s := startServer(t, Config{})
+	post := func(body string) (*http.Response, []byte) {
+		resp, err := http.Post(s.URL()+"/__obslocal/sparse-object", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	resp, body := post(`{"Bucket":"` + testBucket + `","Key":"big","Size":6442450944,"PartSize":1048576,"Metadata":{"tf-source-sha256":"abc"}}`)
+	var info ObjectInfo
+	if resp.StatusCode != 200 || json.Unmarshal(body, &info) != nil || info.Size != 6<<30 || info.UploadID == "" || info.Metadata["tf-source-sha256"] != "abc" {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if resp, _ := newRaw(t, s).do(rawReq{method: "HEAD", path: "/" + testBucket + "/big"}); resp.Header.Get("ETag") != info.ETag {
+		t.Fatalf("HEAD %d %v, want ETag %s", resp.StatusCode, resp.Header, info.ETag)
+	}
+	if resp, body := post(`{"Bucket":"` + testBucket + `","Key":"big","Size":6442450944}`); resp.StatusCode != 400 {
+		t.Fatalf("a single PUT over 5 GB: %d %s", resp.StatusCode, body)
 	}
 }

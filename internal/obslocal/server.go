@@ -2,9 +2,11 @@
 // provider's tests, the demo backend and a fault injector.
 //
 // It verifies signatures exactly (OBS, AWS V2 and SigV4 header form), enforces
-// OBS's limits and error codes for the object and multipart operations, keeps
-// data under a directory that survives restarts, and streams every body to
-// disk so memory stays constant whatever the object size. It speaks HTTP,
+// OBS's limits and error codes for the object, multipart and server-side copy
+// operations, keeps data under a directory that survives restarts, and
+// streams every body to disk so memory stays constant whatever the object
+// size; objects of zeros can be held as sparse files (PutSparseObject) to
+// test sizes beyond the disk. It speaks HTTP,
 // or HTTPS with a given or a self-signed certificate (SSE-C requires HTTPS,
 // as on OBS).
 package obslocal
