@@ -15,6 +15,7 @@
 //	curl           http://ADDR/__obslocal/stats
 //	curl -X POST   http://ADDR/__obslocal/stats/reset
 //	curl -X POST   http://ADDR/__obslocal/security-token -d '{"AccessKey":"AK","SecurityToken":"T2"}'
+//	curl -X POST   http://ADDR/__obslocal/sparse-object -d '{"Bucket":"b","Key":"big","Size":6442450944,"PartSize":67108864}'
 package main
 
 import (

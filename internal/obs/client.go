@@ -573,7 +573,7 @@ func (c *client) HeadObject(ctx context.Context, in HeadInput) (ObjectInfo, erro
 	}
 	out, err := call(ctx, c, t, func(cl *sdk.ObsClient) (*sdk.GetObjectMetadataOutput, error) {
 		return cl.GetObjectMetadata(&sdk.GetObjectMetadataInput{
-			Bucket: in.Bucket, Key: in.Key, SseHeader: ssec.header(),
+			Bucket: in.Bucket, Key: in.Key, VersionId: in.VersionID, SseHeader: ssec.header(),
 		}, c.ext(nil))
 	})
 	if err != nil {

@@ -78,6 +78,13 @@ func IsNoSuchBucket(err error) bool {
 	return ok && e.Code == "NoSuchBucket"
 }
 
+// IsPreconditionFailed reports whether err is 412 PreconditionFailed: for
+// a copy, its source no longer has the ETag the copy was made for.
+func IsPreconditionFailed(err error) bool {
+	e, ok := AsError(err)
+	return ok && (e.StatusCode == http.StatusPreconditionFailed || e.Code == "PreconditionFailed")
+}
+
 // IsCode reports whether err carries the given OBS error code.
 func IsCode(err error, code string) bool {
 	e, ok := AsError(err)
@@ -97,7 +104,9 @@ func IsRetryable(err error) bool {
 	}
 	switch e.StatusCode {
 	case 0:
-		// No HTTP response: a network error (reset, refused, EOF).
+		// No usable HTTP response: a network error (reset, refused, EOF)
+		// or an answer without its result (a copy that failed after OBS
+		// answered 200).
 		return e.Err != nil
 	case http.StatusRequestTimeout, http.StatusInternalServerError, http.StatusBadGateway,
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout:

@@ -35,6 +35,15 @@ type Client interface {
 	DeleteObject(ctx context.Context, bucket, key string) error
 	// PutObject uploads a whole object in one request (≤ 5 GB).
 	PutObject(ctx context.Context, in PutObjectInput) (PutObjectOutput, error)
+	// CopyObject copies a whole object server-side in one request; OBS
+	// copies sources of at most 5 GB so (EntityTooLarge beyond), larger
+	// ones part by part with UploadPartCopy. No object data pass through
+	// the client.
+	CopyObject(ctx context.Context, in CopyObjectInput) (CopyObjectOutput, error)
+	// UploadPartCopy copies a byte range of an existing object into one
+	// part of a multipart upload, server-side, and returns the part's ETag
+	// (unquoted). Re-copying a part number replaces the part.
+	UploadPartCopy(ctx context.Context, in UploadPartCopyInput) (string, error)
 }
 
 // Signature selects the request signing scheme.
@@ -156,7 +165,9 @@ type CompleteOutput struct {
 type HeadInput struct {
 	Bucket string
 	Key    string
-	SSEC   *SSECustomerKey
+	// VersionID selects a version; "" is the current one.
+	VersionID string
+	SSEC      *SSECustomerKey
 }
 
 // ObjectInfo is what HEAD returns.
@@ -175,6 +186,67 @@ type ObjectInfo struct {
 	SSE string
 	// WebsiteRedirectLocation echoes x-obs-website-redirect-location.
 	WebsiteRedirectLocation string
+}
+
+// CopySource is the object a server-side copy reads.
+type CopySource struct {
+	Bucket string
+	Key    string
+	// VersionID selects a version of the source; "" is the current one.
+	VersionID string
+	// IfMatch, when set, is the ETag the source must have
+	// (copy-source-if-match): a source that changed since fails the copy
+	// with 412 PreconditionFailed (IsPreconditionFailed) instead of copying
+	// other bytes.
+	IfMatch string
+	// SSEC is the key of a source encrypted with SSE-C.
+	SSEC *SSECustomerKey
+}
+
+// CopyObjectInput copies Source whole into Bucket/Key.
+type CopyObjectInput struct {
+	Bucket string
+	Key    string
+	Source CopySource
+	// ReplaceMetadata sends metadata directive REPLACE: the copy gets
+	// Options' ContentType, ContentEncoding and Metadata, nothing of the
+	// source's. Without it (COPY) the copy keeps the source's content type,
+	// content encoding and user metadata, and those options must be empty.
+	ReplaceMetadata bool
+	// ReplaceTags sends tagging directive REPLACE: the copy gets
+	// Options.Tags (none if empty). Without it (COPY) the copy keeps the
+	// source's tags, and Options.Tags must be empty.
+	ReplaceTags bool
+	// Options are the copy's properties. ACL, storage class, encryption,
+	// expiry, website redirect, object lock and grants are never taken
+	// from the source.
+	Options ObjectOptions
+}
+
+// CopyObjectOutput is the copy's identity.
+type CopyObjectOutput struct {
+	ETag      string // unquoted
+	VersionID string
+	// SourceVersionID is the version copied, when the source bucket is
+	// versioned.
+	SourceVersionID string
+	LastModified    time.Time
+}
+
+// UploadPartCopyInput copies Size bytes of Source from Offset into part
+// PartNumber of an upload.
+type UploadPartCopyInput struct {
+	Bucket     string
+	Key        string
+	UploadID   string
+	PartNumber int
+	Source     CopySource
+	// Offset and Size (≥ 1) are the byte range to copy, sent as
+	// copy-source-range bytes=Offset-(Offset+Size-1).
+	Offset int64
+	Size   int64
+	// SSEC is the upload's key, when it was initiated with SSE-C.
+	SSEC *SSECustomerKey
 }
 
 // PutObjectInput uploads Size bytes of Body from offset 0 in one request.

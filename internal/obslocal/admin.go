@@ -34,6 +34,8 @@ type adminFault struct {
 //	POST   /__obslocal/stats/reset  zero the counters
 //	POST   /__obslocal/security-token  JSON {"AccessKey": AK, "SecurityToken": T}:
 //	                                   accept only T from now on (SetSecurityToken)
+//	POST   /__obslocal/sparse-object   JSON SparseObject → JSON ObjectInfo:
+//	                                   an object of zeros, stored sparse (PutSparseObject)
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
@@ -91,6 +93,18 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	case path == "sparse-object" && r.Method == http.MethodPost:
+		var so SparseObject
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&so); err != nil {
+			writeError(w, r, errInvalidArgument("bad sparse-object JSON: %v", err))
+			return
+		}
+		info, err := s.PutSparseObject(so)
+		if err != nil {
+			writeError(w, r, errInvalidArgument("%v", err))
+			return
+		}
+		reply(info)
 	default:
 		writeError(w, r, errf(http.StatusNotFound, "NotFound", "unknown admin endpoint %s %s", r.Method, r.URL.Path))
 	}

@@ -27,7 +27,10 @@ var (
 	errNoSuchBucket = func(b string) *apiError {
 		return errf(http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist: %s", b)
 	}
-	errNoSuchKey    = func() *apiError { return errf(http.StatusNotFound, "NoSuchKey", "The specified key does not exist.") }
+	errNoSuchKey     = func() *apiError { return errf(http.StatusNotFound, "NoSuchKey", "The specified key does not exist.") }
+	errNoSuchVersion = func() *apiError {
+		return errf(http.StatusNotFound, "NoSuchVersion", "The specified version does not exist.")
+	}
 	errNoSuchUpload = func() *apiError {
 		return errf(http.StatusNotFound, "NoSuchUpload", "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.")
 	}

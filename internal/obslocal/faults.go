@@ -21,6 +21,12 @@ const (
 	OpDeleteObject            Op = "DeleteObject"
 	OpInitiateMultipartUpload Op = "InitiateMultipartUpload"
 	OpUploadPart              Op = "UploadPart"
+	// OpCopyObject is PUT with a copy-source header: a server-side copy of
+	// a whole object (at most 5 GB) into a new object.
+	OpCopyObject Op = "CopyObject"
+	// OpUploadPartCopy is PUT ?partNumber&uploadId with a copy-source
+	// header: a part copied server-side from a byte range of an object.
+	OpUploadPartCopy          Op = "UploadPartCopy"
 	OpListParts               Op = "ListParts"
 	OpListMultipartUploads    Op = "ListMultipartUploads"
 	OpCompleteMultipartUpload Op = "CompleteMultipartUpload"
@@ -30,8 +36,8 @@ const (
 )
 
 var allOps = []Op{OpCreateBucket, OpHeadBucket, OpDeleteBucket, OpPutObject, OpGetObject, OpHeadObject,
-	OpDeleteObject, OpInitiateMultipartUpload, OpUploadPart, OpListParts, OpListMultipartUploads,
-	OpCompleteMultipartUpload, OpAbortMultipartUpload, OpUnknown}
+	OpDeleteObject, OpInitiateMultipartUpload, OpUploadPart, OpCopyObject, OpUploadPartCopy, OpListParts,
+	OpListMultipartUploads, OpCompleteMultipartUpload, OpAbortMultipartUpload, OpUnknown}
 
 // Fault describes a misbehaviour injected into requests of one operation.
 // Faults apply only to requests that pass authentication. Several faults
@@ -41,9 +47,11 @@ type Fault struct {
 	Op         Op
 	After      int // let this many matching requests through first
 	Times      int // how many to affect (0 → 1, -1 → all)
-	PartNumber int // UploadPart only: match this part number (0 → any)
+	PartNumber int // UploadPart and UploadPartCopy only: match this part number (0 → any)
 	// Status and Code: respond with this error (e.g. 503 "SlowDown") without
 	// performing the operation. The request body is read and discarded first.
+	// Status 200 answers 200 with the error body, as OBS answers a copy
+	// that fails after it started.
 	Status int
 	Code   string
 	// Reset: read ResetAfterBytes body bytes, then reset the TCP connection
@@ -125,10 +133,14 @@ func (fs *faultSet) match(op Op, partNumber int) (eff Fault, ok bool) {
 type OpStats struct {
 	Requests  int64
 	Errors    int64 // responses with status ≥ 400, resets included
-	BodyBytes int64 // request body bytes received
+	BodyBytes int64 // request body bytes received (0 for copies: they send none)
+	// CopiedBytes are the bytes CopyObject and UploadPartCopy copied from
+	// their sources, server-side.
+	CopiedBytes int64
 }
 
-// Stats is a snapshot of the server's counters.
+// Stats is a snapshot of the server's counters. The concurrent parts are
+// UploadPart and UploadPartCopy requests in progress.
 type Stats struct {
 	Ops                 map[Op]OpStats
 	PeakConcurrentParts int
@@ -144,7 +156,7 @@ type Stats struct {
 }
 
 type opCounters struct {
-	requests, errors, bodyBytes atomic.Int64
+	requests, errors, bodyBytes, copiedBytes atomic.Int64
 }
 
 type counters struct {
@@ -184,7 +196,8 @@ func (c *counters) partDone() { c.parts.Add(-1) }
 func (c *counters) snapshot() Stats {
 	st := Stats{Ops: make(map[Op]OpStats, len(c.ops))}
 	for op, oc := range c.ops {
-		st.Ops[op] = OpStats{Requests: oc.requests.Load(), Errors: oc.errors.Load(), BodyBytes: oc.bodyBytes.Load()}
+		st.Ops[op] = OpStats{Requests: oc.requests.Load(), Errors: oc.errors.Load(), BodyBytes: oc.bodyBytes.Load(),
+			CopiedBytes: oc.copiedBytes.Load()}
 	}
 	st.PeakConcurrentParts = int(c.peakParts.Load())
 	st.ConcurrentParts = int(c.parts.Load())
@@ -197,6 +210,7 @@ func (c *counters) reset() {
 		oc.requests.Store(0)
 		oc.errors.Store(0)
 		oc.bodyBytes.Store(0)
+		oc.copiedBytes.Store(0)
 	}
 	c.peakParts.Store(c.parts.Load())
 	c.arrivals.reset()

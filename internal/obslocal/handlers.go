@@ -55,6 +55,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rt route, auth a
 		e = s.initiate(w, r, rt, auth)
 	case OpUploadPart:
 		e = s.uploadPart(w, r, rt, auth)
+	case OpCopyObject:
+		e = s.copyObject(w, r, rt, auth)
+	case OpUploadPartCopy:
+		e = s.uploadPartCopy(w, r, rt, auth)
 	case OpListParts:
 		e = s.listParts(w, r, rt)
 	case OpListMultipartUploads:
@@ -342,9 +346,6 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, rt route, aut
 	if r.ContentLength > maxPutSize {
 		return tooLarge
 	}
-	if r.Header.Get(auth.mode.prefix()+"copy-source") != "" {
-		return errf(http.StatusNotImplemented, "NotImplemented", "obslocal does not implement copy")
-	}
 	attrs, e := s.recordAttrs(r, auth.mode)
 	if e != nil {
 		return e
@@ -354,7 +355,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, rt route, aut
 		return e
 	}
 	etag := sum
-	if attrs["x-server-side-encryption"] != "" || attrs["x-server-side-encryption-customer-algorithm"] != "" {
+	if encrypted(attrs) {
 		etag = sseETag(sum)
 	}
 	o := &objectState{Key: rt.key, Size: size, ETag: hex.EncodeToString(etag), LastModified: s.now(), Attrs: attrs}
@@ -395,6 +396,9 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, rt route, aut
 		return e
 	}
 	defer f.Close()
+	if e := checkVersion(r.URL.Query().Get("versionId")); e != nil {
+		return e
+	}
 	if md := o.Attrs["x-server-side-encryption-customer-key-md5"]; md != "" {
 		if e := checkSSEC(r, auth.mode.prefix(), md); e != nil {
 			return e
@@ -407,6 +411,16 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, rt route, aut
 	}
 	w.Header().Del("Content-Length")
 	http.ServeContent(w, r, "", o.LastModified, f)
+	return nil
+}
+
+// checkVersion checks a requested version ID. The server keeps no
+// versions: as in a bucket that never had versioning, the current object's
+// version is "null" and no other exists.
+func checkVersion(id string) *apiError {
+	if id != "" && id != "null" {
+		return errNoSuchVersion()
+	}
 	return nil
 }
 
@@ -449,13 +463,8 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, rt route, au
 	if e != nil {
 		return e
 	}
-	p := auth.mode.prefix()
-	if md := u.Attrs["x-server-side-encryption-customer-key-md5"]; md != "" {
-		if e := checkSSEC(r, p, md); e != nil {
-			return e
-		}
-	} else if r.Header.Get(p+"server-side-encryption-customer-algorithm") != "" || r.Header.Get(p+"server-side-encryption-customer-key") != "" {
-		return errInvalidArgument("The upload was not initiated with SSE-C; do not send SSE-C headers with its parts.")
+	if e := checkPartSSEC(r, auth.mode.prefix(), u); e != nil {
+		return e
 	}
 	tooLarge := errf(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum part size (5 GB).")
 	if r.ContentLength > maxPartSize {
@@ -476,6 +485,18 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, rt route, au
 	w.Header().Set("ETag", `"`+ps.ETag+`"`)
 	sseEcho(w.Header(), u.Attrs, auth.mode)
 	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// checkPartSSEC checks the SSE-C headers of a part against its upload:
+// the upload's key for an SSE-C upload, none otherwise.
+func checkPartSSEC(r *http.Request, p string, u *uploadState) *apiError {
+	if md := u.Attrs["x-server-side-encryption-customer-key-md5"]; md != "" {
+		return checkSSEC(r, p, md)
+	}
+	if r.Header.Get(p+"server-side-encryption-customer-algorithm") != "" || r.Header.Get(p+"server-side-encryption-customer-key") != "" {
+		return errInvalidArgument("The upload was not initiated with SSE-C; do not send SSE-C headers with its parts.")
+	}
 	return nil
 }
 
@@ -698,6 +719,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, rt route, auth
 		return e
 	}
 	var size int64
+	zero := true // every part zero-filled: the object is too
 	etagSum := md5.New()
 	files := make([]string, len(req.Parts))
 	for i, rp := range req.Parts {
@@ -715,6 +737,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, rt route, auth
 		raw, _ := hex.DecodeString(p.ETag)
 		etagSum.Write(raw)
 		size += p.Size
+		zero = zero && p.ZeroFilled
 		files[i] = s.st.partData(u, p.Number)
 	}
 	u.completing = true
@@ -727,33 +750,21 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, rt route, auth
 		s.st.mu.Unlock()
 		return errf(http.StatusInternalServerError, "InternalError", "assembling the object: %v", err)
 	}
-	// Stream the parts into one file: file-to-file copies, never in memory.
-	out, err := s.st.tmpFile()
+	dataPath, err := s.assemble(files, size, zero)
 	if err != nil {
 		return fail(err)
 	}
-	for _, fn := range files {
-		if err := appendFile(out, fn); err != nil {
-			out.Close()
-			_ = os.Remove(out.Name())
-			return fail(err)
-		}
-	}
-	if err := out.Close(); err != nil {
-		_ = os.Remove(out.Name())
-		return fail(err)
-	}
 	etag := hex.EncodeToString(etagSum.Sum(nil)) + "-" + strconv.Itoa(len(req.Parts))
-	o := &objectState{Key: rt.key, Size: size, ETag: etag, LastModified: s.now(), Attrs: attrs, UploadID: id}
+	o := &objectState{Key: rt.key, Size: size, ETag: etag, LastModified: s.now(), Attrs: attrs, UploadID: id, ZeroFilled: zero}
 
 	s.st.mu.Lock()
 	b := s.st.buckets[rt.bucket]
 	if b == nil || b.uploads[id] != u {
 		s.st.mu.Unlock()
-		_ = os.Remove(out.Name())
+		_ = os.Remove(dataPath)
 		return errNoSuchUpload()
 	}
-	if err := os.Rename(out.Name(), s.st.objectData(rt.bucket, rt.key)); err != nil {
+	if err := os.Rename(dataPath, s.st.objectData(rt.bucket, rt.key)); err != nil {
 		u.completing = false
 		s.st.mu.Unlock()
 		return errf(http.StatusInternalServerError, "InternalError", "%v", err)
@@ -770,6 +781,31 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, rt route, auth
 	sseEcho(w.Header(), attrs, auth.mode)
 	writeXML(w, completeResult{Xmlns: xmlns, Location: "/" + rt.bucket + "/" + rt.key, Bucket: rt.bucket, Key: rt.key, ETag: `"` + etag + `"`})
 	return nil
+}
+
+// assemble concatenates the part files into a new file in tmp/ and returns
+// its path; zero-filled parts make a sparse file of size instead.
+func (s *Server) assemble(files []string, size int64, zero bool) (string, error) {
+	if zero {
+		return s.st.sparseFile(size)
+	}
+	// Stream the parts into one file: file-to-file copies, never in memory.
+	out, err := s.st.tmpFile()
+	if err != nil {
+		return "", err
+	}
+	for _, fn := range files {
+		if err := appendFile(out, fn); err != nil {
+			out.Close()
+			_ = os.Remove(out.Name())
+			return "", err
+		}
+	}
+	if err := out.Close(); err != nil {
+		_ = os.Remove(out.Name())
+		return "", err
+	}
+	return out.Name(), nil
 }
 
 func appendFile(dst *os.File, path string) error {

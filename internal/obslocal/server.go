@@ -2,9 +2,11 @@
 // provider's tests, the demo backend and a fault injector.
 //
 // It verifies signatures exactly (OBS, AWS V2 and SigV4 header form), enforces
-// OBS's limits and error codes for the object and multipart operations, keeps
-// data under a directory that survives restarts, and streams every body to
-// disk so memory stays constant whatever the object size. It speaks HTTP,
+// OBS's limits and error codes for the object, multipart and server-side copy
+// operations, keeps data under a directory that survives restarts, and
+// streams every body to disk so memory stays constant whatever the object
+// size; objects of zeros can be held as sparse files (PutSparseObject) to
+// test sizes beyond the disk. It speaks HTTP,
 // or HTTPS with a given or a self-signed certificate (SSE-C requires HTTPS,
 // as on OBS).
 package obslocal
@@ -302,6 +304,10 @@ func (s *Server) ObjectSHA256(bucket, key string) (string, ObjectInfo, error) {
 	if err != nil {
 		return "", ObjectInfo{}, err
 	}
+	return sum, objectInfoOf(o), nil
+}
+
+func objectInfoOf(o *objectState) ObjectInfo {
 	info := ObjectInfo{Size: o.Size, ETag: `"` + o.ETag + `"`, UploadID: o.UploadID, Metadata: map[string]string{}, Headers: http.Header{}}
 	for k, v := range o.Attrs {
 		if m, ok := strings.CutPrefix(k, "x-meta-"); ok {
@@ -309,7 +315,7 @@ func (s *Server) ObjectSHA256(bucket, key string) (string, ObjectInfo, error) {
 		}
 	}
 	objectHeaders(info.Headers, o, modeOBS)
-	return sum, info, nil
+	return info
 }
 
 // PutObjectData writes an object out of band (no request, no counters).
@@ -408,12 +414,18 @@ func (s *Server) route(r *http.Request) route {
 	default:
 		switch r.Method {
 		case http.MethodPut:
-			if q.Has("uploadId") || q.Has("partNumber") {
+			copied := r.Header.Get(headerPrefix(r)+"copy-source") != ""
+			switch {
+			case (q.Has("uploadId") || q.Has("partNumber")) && copied:
+				rt.op = OpUploadPartCopy
+			case q.Has("uploadId") || q.Has("partNumber"):
 				rt.op = OpUploadPart
-				rt.partNumber, _ = strconv.Atoi(q.Get("partNumber"))
-			} else {
+			case copied:
+				rt.op = OpCopyObject
+			default:
 				rt.op = OpPutObject
 			}
+			rt.partNumber, _ = strconv.Atoi(q.Get("partNumber"))
 		case http.MethodPost:
 			switch {
 			case q.Has("uploads"):
@@ -442,14 +454,29 @@ func (s *Server) route(r *http.Request) route {
 		}
 	}
 	// Sub-resources the server does not implement must not silently fall
-	// through to a plain object or bucket operation.
+	// through to a plain object or bucket operation. A version ID is served
+	// on reads: the server keeps no versions, so it names the current
+	// object ("null") or none.
 	for k := range q {
 		lk := strings.ToLower(k)
-		if signedSubresources[lk] && lk != "uploads" && lk != "uploadid" && lk != "partnumber" && !strings.HasPrefix(lk, "response-") {
+		switch {
+		case !signedSubresources[lk], lk == "uploads", lk == "uploadid", lk == "partnumber", strings.HasPrefix(lk, "response-"):
+		case lk == "versionid" && (rt.op == OpGetObject || rt.op == OpHeadObject):
+		default:
 			rt.op = OpUnknown
 		}
 	}
 	return rt
+}
+
+// headerPrefix is the vendor header prefix of a request by its
+// Authorization scheme: x-obs- for the OBS signature, x-amz- otherwise. It
+// only routes; authenticate verifies the signature.
+func headerPrefix(r *http.Request) string {
+	if strings.HasPrefix(r.Header.Get("Authorization"), "OBS ") {
+		return modeOBS.prefix()
+	}
+	return modeV4.prefix()
 }
 
 // statusWriter records the response status.
@@ -491,7 +518,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	oc := s.stats.op(rt.op)
 	oc.requests.Add(1)
 	s.stats.arrivals.count(r)
-	if rt.op == OpUploadPart {
+	if rt.op == OpUploadPart || rt.op == OpUploadPartCopy {
 		s.stats.partStarted()
 		defer s.stats.partDone()
 	}

@@ -28,6 +28,10 @@ import (
 // Metadata files are written to a temporary name and renamed, so a crash
 // leaves either the old or the new version. Part and object bodies are
 // streamed into tmp/ and renamed into place once complete and verified.
+//
+// A zero-filled object or part (see Server.PutSparseObject) is a sparse
+// data file of its size holding only zeros; copies of it stay sparse, so
+// objects of many gigabytes cost no disk space or I/O.
 
 type bucketState struct {
 	Name    string    `json:"name"`
@@ -43,6 +47,8 @@ type objectState struct {
 	LastModified time.Time         `json:"lastModified"`
 	Attrs        map[string]string `json:"attrs"`
 	UploadID     string            `json:"uploadId,omitempty"`
+	// ZeroFilled: the content is Size zero bytes, in a sparse data file.
+	ZeroFilled bool `json:"zeroFilled,omitempty"`
 }
 
 type uploadState struct {
@@ -61,10 +67,16 @@ type partState struct {
 	ETag         string    `json:"etag"` // unquoted hex
 	Size         int64     `json:"size"`
 	LastModified time.Time `json:"lastModified"`
+	// ZeroFilled: the content is Size zero bytes, in a sparse data file.
+	ZeroFilled bool `json:"zeroFilled,omitempty"`
 }
 
-func (u *uploadState) sse() bool {
-	return u.Attrs["x-server-side-encryption"] != "" || u.Attrs["x-server-side-encryption-customer-algorithm"] != ""
+func (u *uploadState) sse() bool { return encrypted(u.Attrs) }
+
+// encrypted reports whether attributes ask for server-side encryption
+// (SSE-KMS or SSE-C), under which an ETag is not the content's MD5.
+func encrypted(attrs map[string]string) bool {
+	return attrs["x-server-side-encryption"] != "" || attrs["x-server-side-encryption-customer-algorithm"] != ""
 }
 
 type store struct {
@@ -73,10 +85,14 @@ type store struct {
 	buckets map[string]*bucketState
 	idMu    sync.Mutex
 	lastID  int64
+	// zeroMu guards zeroSums, the MD5s of runs of zero bytes by length,
+	// computed once each (the ETags of zero-filled parts and objects).
+	zeroMu   sync.Mutex
+	zeroSums map[int64][]byte
 }
 
 func openStore(dir string) (*store, error) {
-	st := &store{dir: dir, buckets: map[string]*bucketState{}}
+	st := &store{dir: dir, buckets: map[string]*bucketState{}, zeroSums: map[int64][]byte{}}
 	if err := os.RemoveAll(st.tmpDir()); err != nil {
 		return nil, err
 	}
@@ -267,6 +283,47 @@ func (st *store) receive(body io.Reader, limit int64) (path string, size int64, 
 		return "", 0, nil, errTooLarge
 	}
 	return f.Name(), size, h.Sum(nil), nil
+}
+
+// sparseFile creates a file in tmp/ of size zero bytes without writing
+// them: a file of one hole.
+func (st *store) sparseFile(size int64) (string, error) {
+	f, err := st.tmpFile()
+	if err != nil {
+		return "", err
+	}
+	err = f.Truncate(size)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// zeroMD5 returns the MD5 of n zero bytes. The first call for a length
+// hashes them (about a second per GiB); later calls are free.
+func (st *store) zeroMD5(n int64) []byte {
+	st.zeroMu.Lock()
+	defer st.zeroMu.Unlock()
+	if sum, ok := st.zeroSums[n]; ok {
+		return sum
+	}
+	h := md5.New()
+	bp := copyBufs.Get().(*[]byte)
+	buf := *bp
+	clear(buf)
+	for left := n; left > 0; {
+		k := min(left, int64(len(buf)))
+		h.Write(buf[:k])
+		left -= k
+	}
+	copyBufs.Put(bp)
+	sum := h.Sum(nil)
+	st.zeroSums[n] = sum
+	return sum
 }
 
 type sentinel string

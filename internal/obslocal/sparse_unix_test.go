@@ -1,0 +1,33 @@
+//go:build linux || darwin || freebsd
+
+package obslocal_test
+
+import (
+	"io/fs"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// allocatedBytes sums the disk blocks allocated to the files under dir.
+func allocatedBytes(t *testing.T, dir string) (int64, bool) {
+	t.Helper()
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			n += int64(st.Blocks) * 512
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, true
+}
