@@ -415,7 +415,7 @@ func TestCopySSEC(t *testing.T) {
 	cp := newRaw(t, plain)
 	cp.putRaw("src", data, nil)
 	cp.expectErrMessage(copyObjectReq("dst", copyHdr(obslocaltest.Bucket+"/src", ssec("x-obs-copy-source-", k1, m1)...)), 400, "InvalidRequest",
-		"Requests specifying obslocal.Server Side Encryption with Customer provided keys must be made over a secure connection.")
+		"Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.")
 }
 
 // TestCopyVersionOnReads: the server keeps no versions; HEAD and GET of
