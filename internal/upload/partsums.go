@@ -1,0 +1,259 @@
+package upload
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"io"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// PartSums are the MD5s of a file's parts computed ahead of an upload (at
+// plan time, by SumFile), for Input.PartMD5s. They hold for one version of
+// the file and one layout only.
+type PartSums struct {
+	// Source is the fingerprint of the file the sums were computed from.
+	Source Fingerprint `json:"fp"`
+	// PartSize is the layout's part size (Layout.PartSize); 0 when the
+	// layout is a single PUT and Sums is the MD5 of the whole file.
+	PartSize int64 `json:"part_size"`
+	// Sums are the binary MD5s of the parts in order, 16 bytes each.
+	Sums []byte `json:"md5"`
+}
+
+// fits reports whether s are the sums of the parts of layout l of the file
+// whose fingerprint is fp. A nil s fits nothing.
+func (s *PartSums) fits(fp Fingerprint, l Layout) bool {
+	if s == nil || s.Source != fp || l.Size != fp.Size || len(s.Sums) != md5.Size*l.Parts {
+		return false
+	}
+	if l.SinglePut {
+		return s.PartSize == 0
+	}
+	return s.PartSize == l.PartSize
+}
+
+// sum returns the MD5 of part n (1-based); s must fit the layout.
+func (s *PartSums) sum(n int) md5Sum {
+	var m md5Sum
+	copy(m[:], s.Sums[md5.Size*(n-1):])
+	return m
+}
+
+// FileSums is what one pass of SumFile over a file computes.
+type FileSums struct {
+	SHA256 [sha256.Size]byte
+	// Parts are the MD5s of the parts of the file's layout; nil when the
+	// file has no valid layout for the part size.
+	Parts *PartSums
+}
+
+const (
+	// sumChunk is the size of one read of SumFile's sequential pass.
+	sumChunk = 1 << 20
+	// sumAhead is how many chunks the sequential pass reads ahead of the
+	// SHA-256, so that the hash never waits for a read.
+	sumAhead = 4
+)
+
+// SumFile computes in one pass over the first fp.Size bytes of r their
+// SHA-256 and the MD5 of every part of the layout PlanParts(fp.Size,
+// partSize) gives (for a single PUT: the MD5 of the whole file), which it
+// stamps with fp. The file's bytes are read from storage once, in order: one
+// goroutine reads chunks ahead of the SHA-256, which runs on the calling
+// goroutine; the part MD5s run concurrently on md5Server's lanes, up to one
+// part per lane, each lane reading its part's bytes right behind the
+// sequential read, from the page cache. As many lanes are busy as it takes
+// to keep up with the SHA-256, so the pass runs at the speed of SHA-256
+// alone where a second core is free. Whether the file changed while it was
+// read is for the caller to check (fp before, the fingerprint after).
+func SumFile(ctx context.Context, r io.ReaderAt, fp Fingerprint, partSize int64) (FileSums, error) {
+	size := fp.Size
+	g, gctx := errgroup.WithContext(ctx)
+	read := newFrontier()
+	full := make(chan []byte, sumAhead)
+	free := make(chan []byte, sumAhead)
+	for range sumAhead {
+		free <- make([]byte, min(sumChunk, max(size, 1)))
+	}
+	g.Go(func() error {
+		defer close(full)
+		err := readAhead(gctx, r, size, free, full, read)
+		read.stop(err)
+		return err
+	})
+	var out FileSums
+	if l, err := PlanParts(size, partSize); err == nil {
+		out.Parts = &PartSums{Source: fp, Sums: make([]byte, md5.Size*l.Parts)}
+		if !l.SinglePut {
+			out.Parts.PartSize = l.PartSize
+		}
+		g.Go(func() error { return sumParts(gctx, r, l, read, out.Parts.Sums) })
+	}
+	h := sha256.New()
+	for b := range full {
+		h.Write(b)
+		free <- b[:cap(b)]
+	}
+	if err := g.Wait(); err != nil {
+		return FileSums{}, err
+	}
+	h.Sum(out.SHA256[:0])
+	return out, nil
+}
+
+// readAhead reads size bytes of r in order into the buffers of free and
+// passes them on through full, advancing read after each.
+func readAhead(ctx context.Context, r io.ReaderAt, size int64, free <-chan []byte, full chan<- []byte, read *frontier) error {
+	for off := int64(0); off < size; {
+		var b []byte
+		select {
+		case b = <-free:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		b = b[:min(int64(len(b)), size-off)]
+		n, err := r.ReadAt(b, off)
+		if n < len(b) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("read %d of %d bytes at offset %d: %w", n, len(b), off, err)
+		}
+		off += int64(n)
+		read.advance(off)
+		select {
+		case full <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// sumParts writes the MD5 of every part of l into sums, hashing up to
+// hashLanes parts at a time on md5Server, each only as far as read has got.
+// A lone part (a single PUT) is hashed with crypto/md5: one stream gains
+// nothing from the lanes and would pay for the hand-offs to them.
+func sumParts(ctx context.Context, r io.ReaderAt, l Layout, read *frontier, sums []byte) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(hashLanes)
+	for n := 1; n <= l.Parts && gctx.Err() == nil; n++ {
+		g.Go(func() error {
+			var h hash.Hash = md5.New()
+			if l.Parts > 1 {
+				sh := md5Server().NewHash()
+				defer sh.Close()
+				h = sh
+			}
+			off, size := l.Part(n)
+			sum, err := sumBehind(gctx, h, r, off, size, read)
+			if err != nil {
+				return fmt.Errorf("part %d: %w", n, err)
+			}
+			copy(sums[md5.Size*(n-1):], sum[:])
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// sumBehind streams size bytes of r from off through h, an MD5, reading
+// each buffer only once read has passed it.
+func sumBehind(ctx context.Context, h hash.Hash, r io.ReaderAt, off, size int64, read *frontier) (md5Sum, error) {
+	var sum md5Sum
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	for done := int64(0); done < size; {
+		b := (*bp)[:min(int64(len(*bp)), size-done)]
+		if err := read.wait(off + done + int64(len(b))); err != nil {
+			return sum, err
+		}
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		if _, err := r.ReadAt(b, off+done); err != nil {
+			return sum, err
+		}
+		h.Write(b)
+		done += int64(len(b))
+	}
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+// A frontier is how far a sequential read has got; waiters block until it
+// passes their offset or the read stops.
+type frontier struct {
+	mu      sync.Mutex
+	passed  sync.Cond
+	off     int64
+	stopped bool
+	err     error
+}
+
+func newFrontier() *frontier {
+	f := &frontier{}
+	f.passed.L = &f.mu
+	return f
+}
+
+func (f *frontier) advance(off int64) {
+	f.mu.Lock()
+	f.off = off
+	f.mu.Unlock()
+	f.passed.Broadcast()
+}
+
+// stop ends the read: with err == nil it read everything it was to read.
+func (f *frontier) stop(err error) {
+	f.mu.Lock()
+	f.stopped, f.err = true, err
+	f.mu.Unlock()
+	f.passed.Broadcast()
+}
+
+// wait blocks until the read has passed off; it fails when the read stopped
+// short of off.
+func (f *frontier) wait(off int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.off < off && !f.stopped {
+		f.passed.Wait()
+	}
+	if f.off >= off {
+		return nil
+	}
+	if f.err != nil {
+		return f.err
+	}
+	return fmt.Errorf("the sequential read stopped at offset %d, before %d", f.off, off)
+}
+
+// closedReady is the ready channel of a part whose MD5 is known up front.
+var closedReady = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// queueSums queues the parts of todo for the senders with their MD5s from
+// sums: nothing is read before a part is sent.
+func queueSums(ctx context.Context, sums *PartSums, todo []int, queue chan<- *hashedPart) {
+	for _, n := range todo {
+		select {
+		case queue <- &hashedPart{n: n, ready: closedReady, sum: sums.sum(n)}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// singleSum is the MD5 of the file of a single PUT: from Input.PartMD5s
+// when they fit, else read and hashed.
+func (u *uploader) singleSum() (md5Sum, error) {
+	if s := u.in.PartMD5s; s.fits(u.baseline, u.layout) {
+		return s.sum(1), nil
+	}
+	return hashRange(u.f, 0, u.layout.Size)
+}
