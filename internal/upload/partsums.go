@@ -72,6 +72,9 @@ const (
 // alone where a second core is free. Whether the file changed while it was
 // read is for the caller to check (fp before, the fingerprint after).
 func SumFile(ctx context.Context, r io.ReaderAt, fp Fingerprint, partSize int64) (FileSums, error) {
+	if err := ctx.Err(); err != nil {
+		return FileSums{}, err
+	}
 	size := fp.Size
 	g, gctx := errgroup.WithContext(ctx)
 	read := newFrontier()
@@ -110,6 +113,9 @@ func SumFile(ctx context.Context, r io.ReaderAt, fp Fingerprint, partSize int64)
 // passes them on through full, advancing read after each.
 func readAhead(ctx context.Context, r io.ReaderAt, size int64, free <-chan []byte, full chan<- []byte, read *frontier) error {
 	for off := int64(0); off < size; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		var b []byte
 		select {
 		case b = <-free:
