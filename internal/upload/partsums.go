@@ -65,12 +65,14 @@ const (
 // partSize) gives (for a single PUT: the MD5 of the whole file), which it
 // stamps with fp. The file's bytes are read from storage once, in order: one
 // goroutine reads chunks ahead of the SHA-256, which runs on the calling
-// goroutine; the part MD5s run concurrently on md5Server's lanes, up to one
-// part per lane, each lane reading its part's bytes right behind the
-// sequential read, from the page cache. As many lanes are busy as it takes
-// to keep up with the SHA-256, so the pass runs at the speed of SHA-256
-// alone where a second core is free. Whether the file changed while it was
-// read is for the caller to check (fp before, the fingerprint after).
+// goroutine. The part MD5s run concurrently on md5Server's lanes, batches of
+// parts behind the sequential read (sumParts), reading the bytes it has just
+// read again from the page cache: the MD5s cannot share the SHA-256's
+// buffers, since keeping a batch of parts busy on the lanes takes several
+// parts' worth of bytes read ahead, too much to hold in memory. Where a
+// second core is free the pass runs at the speed of SHA-256 alone, plus the
+// last batch's MD5s. Whether the file changed while it was read is for the
+// caller to check (fp before, the fingerprint after).
 func SumFile(ctx context.Context, r io.ReaderAt, fp Fingerprint, partSize int64) (FileSums, error) {
 	if err := ctx.Err(); err != nil {
 		return FileSums{}, err
@@ -141,31 +143,55 @@ func readAhead(ctx context.Context, r io.ReaderAt, size int64, free <-chan []byt
 	return nil
 }
 
-// sumParts writes the MD5 of every part of l into sums, hashing up to
-// hashLanes parts at a time on md5Server, each only as far as read has got.
-// A lone part (a single PUT) is hashed with crypto/md5: one stream gains
-// nothing from the lanes and would pay for the hand-offs to them.
+// sumBatchBytes bounds the bytes of one batch of parts SumFile hashes
+// together, and so the hashing left when the sequential read ends.
+const sumBatchBytes = 128 << 20
+
+// sumBatch is how many parts of partSize bytes SumFile hashes together: at
+// least 3, below which md5-simd hashes lane by lane instead of in SIMD
+// registers.
+func sumBatch(partSize int64) int {
+	return int(min(hashLanes, max(3, sumBatchBytes/partSize)))
+}
+
+// sumParts writes the MD5 of every part of l into sums. The parts are
+// hashed in batches (sumBatch) on md5Server's lanes, each batch once the
+// sequential read has passed all of it, so that its parts are in the page
+// cache and keep the lanes busy together: hashing a batch takes less time
+// than reading the next one. A lone part (a single PUT) is hashed with
+// crypto/md5, following the read: one stream gains nothing from the lanes.
 func sumParts(ctx context.Context, r io.ReaderAt, l Layout, read *frontier, sums []byte) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(hashLanes)
-	for n := 1; n <= l.Parts && gctx.Err() == nil; n++ {
-		g.Go(func() error {
-			var h hash.Hash = md5.New()
-			if l.Parts > 1 {
-				sh := md5Server().NewHash()
-				defer sh.Close()
-				h = sh
-			}
-			off, size := l.Part(n)
-			sum, err := sumBehind(gctx, h, r, off, size, read)
-			if err != nil {
-				return fmt.Errorf("part %d: %w", n, err)
-			}
-			copy(sums[md5.Size*(n-1):], sum[:])
-			return nil
-		})
+	if l.Parts == 1 {
+		off, size := l.Part(1)
+		sum, err := sumBehind(ctx, md5.New(), r, off, size, read)
+		copy(sums, sum[:])
+		return err
 	}
-	return g.Wait()
+	for first := 1; first <= l.Parts; first += sumBatch(l.PartSize) {
+		last := min(first+sumBatch(l.PartSize)-1, l.Parts)
+		off, size := l.Part(last)
+		if err := read.wait(off + size); err != nil {
+			return err
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		for n := first; n <= last; n++ {
+			g.Go(func() error {
+				h := md5Server().NewHash()
+				defer h.Close()
+				off, size := l.Part(n)
+				sum, err := sumBehind(gctx, h, r, off, size, read)
+				if err != nil {
+					return fmt.Errorf("part %d: %w", n, err)
+				}
+				copy(sums[md5.Size*(n-1):], sum[:])
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sumBehind streams size bytes of r from off through h, an MD5, reading
