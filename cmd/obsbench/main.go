@@ -25,7 +25,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 const (
