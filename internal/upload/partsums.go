@@ -54,11 +54,17 @@ type FileSums struct {
 
 const (
 	// sumChunk is the size of one read of SumFile's sequential pass.
-	sumChunk = 1 << 20
+	sumChunk = 256 << 10
 	// sumAhead is how many chunks the sequential pass reads ahead of the
 	// SHA-256, so that the hash never waits for a read.
 	sumAhead = 4
 )
+
+// sumLanes bounds the parts SumFile passes hash at the same time across the
+// process (Terraform plans several resources at once): as many as
+// md5Server has lanes, which they share anyway. So the read buffers of the
+// lanes stay within hashLanes × 256 KiB however many files are hashed.
+var sumLanes = make(chan struct{}, hashLanes)
 
 // SumFile computes in one pass over the first fp.Size bytes of r their
 // SHA-256 and the MD5 of every part of the layout PlanParts(fp.Size,
@@ -175,7 +181,16 @@ func sumParts(ctx context.Context, r io.ReaderAt, l Layout, read *frontier, sums
 		}
 		g, gctx := errgroup.WithContext(ctx)
 		for n := first; n <= last; n++ {
+			select {
+			case sumLanes <- struct{}{}:
+			case <-gctx.Done():
+				if err := g.Wait(); err != nil {
+					return err
+				}
+				return gctx.Err()
+			}
 			g.Go(func() error {
+				defer func() { <-sumLanes }()
 				h := md5Server().NewHash()
 				defer h.Close()
 				off, size := l.Part(n)

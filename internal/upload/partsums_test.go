@@ -81,6 +81,44 @@ func TestSumFile(t *testing.T) {
 	}
 }
 
+// Passes over several files at once (Terraform plans resources in
+// parallel) share the lanes and each gets its own sums.
+func TestSumFileConcurrentPasses(t *testing.T) {
+	const passes = 4
+	var wg sync.WaitGroup
+	errs := make(chan error, passes)
+	for i := range passes {
+		path, data := writeFile(t, 3*hashLanes*MinPartSize+i, int64(100+i))
+		fp, err := StatFingerprint(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := wantSums(t, data, fp, MinPartSize)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, err := os.Open(path)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer f.Close()
+			got, err := SumFile(context.Background(), f, fp, MinPartSize)
+			if err == nil && (got.SHA256 != want.SHA256 || !bytes.Equal(got.Parts.Sums, want.Parts.Sums)) {
+				err = errors.New("sums differ from crypto/md5 and crypto/sha256")
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // failingReaderAt fails every read that reaches past limit.
 type failingReaderAt struct {
 	r     io.ReaderAt
