@@ -151,7 +151,7 @@ func readAhead(ctx context.Context, r io.ReaderAt, size int64, free <-chan []byt
 
 // sumBatchBytes bounds the bytes of one batch of parts SumFile hashes
 // together, and so the hashing left when the sequential read ends.
-const sumBatchBytes = 128 << 20
+const sumBatchBytes = 256 << 20
 
 // sumBatch is how many parts of partSize bytes SumFile hashes together: at
 // least 3, below which md5-simd hashes lane by lane instead of in SIMD
