@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -133,7 +134,7 @@ func readAhead(ctx context.Context, r io.ReaderAt, size int64, free <-chan []byt
 		b = b[:min(int64(len(b)), size-off)]
 		n, err := r.ReadAt(b, off)
 		if n < len(b) {
-			if err == nil || err == io.EOF {
+			if err == nil || errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
 			return fmt.Errorf("read %d of %d bytes at offset %d: %w", n, len(b), off, err)
