@@ -297,6 +297,7 @@ resource "obs_object_multipart" "o" {
 			}
 			m.peaks = append(m.peaks, res.peakRSS)
 			m.walls = append(m.walls, res.wall)
+			m.cpus = append(m.cpus, res.cpu)
 			if ps == c.memPartSizes[len(c.memPartSizes)-1] && r == 0 {
 				for p := range c.runs {
 					progress("second plan of the unchanged %s file, run %d/%d", fmtBytes(c.hashSize), p+1, c.runs)

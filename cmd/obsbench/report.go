@@ -47,6 +47,7 @@ type memResult struct {
 	partSize int64
 	peaks    []int64
 	walls    []time.Duration
+	cpus     []time.Duration // terraform and its provider processes
 }
 
 // timed is a process's (or a benchmark's) wall time and CPU time.
@@ -192,7 +193,8 @@ func (r *report) rows() []row {
 		peaks = append(peaks, p)
 		rows = append(rows, row{"3", fmt.Sprintf("peak RSS of the provider, terraform apply of %s (plan hashing included), %s parts, concurrency %d",
 			fmtBytes(c.hashSize), fmtBytes(m.partSize), c.memConc),
-			fmt.Sprintf("%.1f MiB (max of runs %.1f MiB)", float64(p)/mib, float64(slices.Max(m.peaks))/mib),
+			fmt.Sprintf("%.1f MiB (max of runs %.1f MiB); CPU-s/GiB terraform+provider %.2f", float64(p)/mib, float64(slices.Max(m.peaks))/mib,
+				median(m.cpus).Seconds()/(float64(c.hashSize)/gib)),
 			fmt.Sprintf("< %d MiB", targetRSS/mib), passMiss(slices.Max(m.peaks) < targetRSS)})
 	}
 	if len(peaks) == 2 {
