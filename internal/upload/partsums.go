@@ -72,13 +72,12 @@ var sumLanes = make(chan struct{}, hashLanes)
 // partSize) gives (for a single PUT: the MD5 of the whole file), which it
 // stamps with fp. The file's bytes are read from storage once, in order: one
 // goroutine reads chunks ahead of the SHA-256, which runs on the calling
-// goroutine. The part MD5s run concurrently on md5Server's lanes, batches of
-// parts behind the sequential read (sumParts), reading the bytes it has just
-// read again from the page cache: the MD5s cannot share the SHA-256's
-// buffers, since keeping a batch of parts busy on the lanes takes several
-// parts' worth of bytes read ahead, too much to hold in memory. Where a
-// second core is free the pass runs at the speed of SHA-256 alone, plus the
-// last batch's MD5s. Whether the file changed while it was read is for the
+// goroutine. The part MD5s run concurrently on md5Server's lanes, in
+// batches of parts behind the sequential read (sumParts), which they read
+// again from the page cache: they cannot share the SHA-256's buffers, since
+// keeping a batch of parts busy on the lanes takes several parts' worth of
+// bytes read ahead, too much to hold in memory. Where a second core is free
+// the pass takes the time of the SHA-256 plus that of the last batch's MD5s. Whether the file changed while it was read is for the
 // caller to check (fp before, the fingerprint after).
 func SumFile(ctx context.Context, r io.ReaderAt, fp Fingerprint, partSize int64) (FileSums, error) {
 	if err := ctx.Err(); err != nil {
