@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# bench: side-by-side benchmarks against the local OBS server (cmd/obslocal,
-# started as a separate process on loopback). Prints one table and writes
-# docs/benchmarks.md. Run it through `make bench`.
+# bench: side-by-side benchmarks against the local OBS server (cmd/obslocal)
+# and versitygw, each started as a separate process on loopback, with the
+# uploaders people use instead of this provider (cmd/obsbench/peers, a module
+# of its own). Prints one table and writes docs/benchmarks.md. Run it through
+# `make bench`.
 #
 # Environment overrides (defaults in brackets) shrink it for a quick check:
 #   BENCH_SIZE [1GiB]             file uploaded by rows 1 and 4
@@ -11,7 +13,8 @@
 #   BENCH_PART_SIZES [9MiB,16MiB,64MiB]  part sizes of row 1
 #   BENCH_PLAN_RESOURCES [100]    resources in row 5
 #   BENCH_PLAN_FILE_SIZE [64MiB]  size of each of them
-#   BENCH_ROWS [1,2,3,4,5]        rows of the table to measure
+#   BENCH_NET_MBPS [50]           per-connection limit of the network-bound runs
+#   BENCH_ROWS [1,2,3,4,5,6]      rows of the table to measure
 #   BENCH_OUT [docs/benchmarks.md]  report path; "-" writes none (the default
 #                                 when BENCH_ROWS selects only some rows)
 # e.g. BENCH_SIZE=64MiB BENCH_HASH_SIZE=128MiB BENCH_RUNS=1 BENCH_PLAN_RESOURCES=5 make bench
@@ -25,12 +28,19 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/obsbench-bin-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-echo "bench: building obslocal, the provider, obsbench and the provider's test binary" >&2
+echo "bench: building obslocal, the provider, obsbench, the peers and the provider's test binary" >&2
 mkdir -p "$tmp/providers"
 go build -o "$tmp/obslocal" ./cmd/obslocal
 go build -trimpath -o "$tmp/providers/terraform-provider-obs" .
 go build -o "$tmp/obsbench" ./cmd/obsbench
 go test -c -o "$tmp/provider.test" ./internal/provider
+(cd cmd/obsbench/peers && go build -o "$tmp/peers" .)
+
+# versitygw: on PATH or where `make versitygw` puts it; without it the
+# versitygw comparison is left out.
+vgw=$(command -v versitygw || true)
+[[ -z $vgw && -x .cache/bin/versitygw ]] && vgw=.cache/bin/versitygw
+[[ -z $vgw ]] && echo "bench: versitygw not found (make versitygw): no versitygw comparison" >&2
 
 out=${BENCH_OUT:-docs/benchmarks.md}
 if [[ -n ${BENCH_ROWS:-} && -z ${BENCH_OUT:-} ]]; then
@@ -40,9 +50,9 @@ fi
 
 # The command recorded in the report: make bench plus any overrides in effect.
 cmdline="make bench"
-for v in BENCH_SIZE BENCH_HASH_SIZE BENCH_RUNS BENCH_CONCURRENCY BENCH_PART_SIZES BENCH_PLAN_RESOURCES BENCH_PLAN_FILE_SIZE BENCH_ROWS; do
+for v in BENCH_SIZE BENCH_HASH_SIZE BENCH_RUNS BENCH_CONCURRENCY BENCH_PART_SIZES BENCH_PLAN_RESOURCES BENCH_PLAN_FILE_SIZE BENCH_NET_MBPS BENCH_ROWS; do
 	[[ -n ${!v:-} ]] && cmdline="$v=${!v} $cmdline"
 done
 
 "$tmp/obsbench" -obslocal "$tmp/obslocal" -provider-dir "$tmp/providers" -provider-test "$tmp/provider.test" \
-	-terraform "$(command -v terraform)" -out "$out" -command "$cmdline"
+	-peers "$tmp/peers" -versitygw "$vgw" -terraform "$(command -v terraform)" -out "$out" -command "$cmdline"

@@ -6,7 +6,7 @@
 // docs/benchmarks.md. It is run by `make bench` (scripts/bench.sh), which
 // builds the binaries it needs:
 //
-//	obsbench -obslocal BIN -provider-dir DIR -provider-test BIN -terraform BIN -out docs/benchmarks.md
+//	obsbench -obslocal BIN -provider-dir DIR -provider-test BIN -peers BIN [-versitygw BIN] -terraform BIN -out docs/benchmarks.md
 //
 // Sizes and repetitions come from the environment (BENCH_SIZE, BENCH_HASH_SIZE,
 // BENCH_RUNS, BENCH_CONCURRENCY, BENCH_PART_SIZES, BENCH_PLAN_RESOURCES,
@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
-	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 )
 
 const (
@@ -37,6 +36,7 @@ const (
 
 type config struct {
 	obslocal, providerDir, providerTest, terraform, out, command string
+	peers, versitygw                                             string
 
 	size, hashSize, planFileSize int64 // bytes
 	runs, conc, memConc, planN   int
@@ -45,7 +45,7 @@ type config struct {
 	resumePartSize               int64
 	rows                         map[int]bool // rows of the table to measure (BENCH_ROWS)
 	netBPS                       int64        // per-connection limit of the network-bound run (BENCH_NET_MBPS)
-	netPartSize                  int64
+	netPartSize                  int64        // part size of the network-bound, versitygw and end-to-end comparisons
 }
 
 // measures reports whether row n of the table is to be measured.
@@ -59,6 +59,8 @@ func main() {
 	flag.StringVar(&c.providerDir, "provider-dir", "", "directory holding the terraform-provider-obs binary (required)")
 	flag.StringVar(&c.providerTest, "provider-test", "", "test binary of internal/provider (go test -c; required)")
 	flag.StringVar(&c.terraform, "terraform", "terraform", "terraform binary")
+	flag.StringVar(&c.peers, "peers", "", "the peers binary (cmd/obsbench/peers, its own module; required for rows 1 and 6)")
+	flag.StringVar(&c.versitygw, "versitygw", "", "versitygw binary (empty: no versitygw comparison)")
 	flag.StringVar(&c.out, "out", "", "markdown report to write (empty: none)")
 	flag.StringVar(&c.command, "command", "make bench", "the command line recorded in the report")
 	flag.Parse()
@@ -81,8 +83,11 @@ func main() {
 	c.resumePartSize = 9 * mib
 	c.netBPS = int64(envInt("BENCH_NET_MBPS", 50)) * 1e6
 	c.netPartSize = 16 * mib
-	if c.rows, err = rowSet(envStr("BENCH_ROWS", "1,2,3,4,5")); err != nil {
+	if c.rows, err = rowSet(envStr("BENCH_ROWS", "1,2,3,4,5,6")); err != nil {
 		log.Fatal(err)
+	}
+	if c.peers == "" && (c.measures(1) || c.measures(6)) {
+		log.Fatal("-peers is required for rows 1 and 6")
 	}
 
 	rep, err := run(c)
@@ -128,37 +133,80 @@ func run(c config) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	ms, err := methods(srv, cl, c.conc)
+	ms, err := obsMethods(srv, cl, c.conc)
 	if err != nil {
 		return nil, err
 	}
+	local := srv.target(cl)
+	ms = append(ms, peerMethod(c.peers, local, mAWS, false), peerMethod(c.peers, local, mMinio, false))
 	ctx := context.Background()
+	var t *tf
+	if c.measures(3) || c.measures(5) || c.measures(6) {
+		if t, err = newTF(c.terraform, c.providerDir, work); err != nil {
+			return nil, err
+		}
+		rep.terraformVersion = commandOutput(c.terraform, "version")
+	}
+	e2e := []method{terraformMethod(t, srv, work), peerMethod(c.peers, local, mAWS, true), peerMethod(c.peers, local, mMinio, true)}
 
 	// 1. Upload throughput, methods interleaved and rotated each run: first
 	// on the bare loopback (CPU-bound), then with every connection throttled
-	// by the server (network-bound).
+	// by the server (network-bound). 6. The whole terraform apply against
+	// the peers as whole processes, in both conditions.
+	//
+	// HTTPS: once obslocal serves TLS, each condition gets an HTTPS twin
+	// here: start the server with its certificate, give the OBS client the
+	// CA (obs.Config.CACertPEM) and the peers an https:// endpoint (they
+	// then sign unsigned payloads, the aws manager with trailing CRC32s, and
+	// say so in their settings), and label the comparisons with the scheme.
 	for _, ps := range c.partSizes {
 		if !c.measures(1) {
 			break
 		}
-		tp, err := compare(ctx, srv, cl, ms, c, upSrc, ps, 0)
+		tp, err := compare(ctx, local, ms, c, upSrc, ps, 0)
 		if err != nil {
 			return nil, err
 		}
 		rep.throughput = append(rep.throughput, tp)
 	}
-	if c.measures(1) && c.netBPS > 0 {
+	if c.measures(6) {
+		tp, err := compare(ctx, local, e2e, c, upSrc, c.netPartSize, 0)
+		if err != nil {
+			return nil, err
+		}
+		rep.e2e = append(rep.e2e, tp)
+	}
+	if (c.measures(1) || c.measures(6)) && c.netBPS > 0 {
 		if err := srv.throttleParts(c.netBPS); err != nil {
 			return nil, err
 		}
-		tp, err := compare(ctx, srv, cl, ms, c, upSrc, c.netPartSize, c.netBPS)
-		if err != nil {
-			return nil, err
+		if c.measures(1) {
+			tp, err := compare(ctx, local, ms, c, upSrc, c.netPartSize, c.netBPS)
+			if err != nil {
+				return nil, err
+			}
+			rep.network = &tp
+		}
+		if c.measures(6) {
+			tp, err := compare(ctx, local, e2e, c, upSrc, c.netPartSize, c.netBPS)
+			if err != nil {
+				return nil, err
+			}
+			rep.e2e = append(rep.e2e, tp)
 		}
 		if err := srv.clearFaults(); err != nil {
 			return nil, err
 		}
-		rep.network = &tp
+	}
+	// 1. The peers with their default settings against versitygw, beside
+	// the engine signing SigV4 as the provider does for S3-compatible
+	// servers.
+	if c.measures(1) && c.versitygw != "" {
+		tp, err := compareGateway(ctx, c, filepath.Join(work, "versitygw-data"), upSrc)
+		if err != nil {
+			return nil, err
+		}
+		rep.gateway = &tp
 	}
 
 	// 4. Resume efficiency (engine-level cancel at 50%).
@@ -197,16 +245,20 @@ func run(c config) (*report, error) {
 			}
 			rep.openssl = append(rep.openssl, d)
 		}
-		ns, err := goBench(c.providerTest, hashSrc, "BenchmarkHashSource", "1x")
+		ns, err := goBench(c.providerTest, hashSrc, c.netPartSize, "BenchmarkHashSource", "1x")
 		if err != nil {
 			return nil, err
 		}
-		rep.hashOurs = append(rep.hashOurs, time.Duration(ns))
-		ns, err = goBench(c.providerTest, hashSrc, "BenchmarkResolveSourceFingerprintHit", "1000x")
+		rep.hashOurs = append(rep.hashOurs, ns)
+		if ns, err = goBench(c.providerTest, hashSrc, c.netPartSize, "BenchmarkHashSourceSHA256Only", "1x"); err != nil {
+			return nil, err
+		}
+		rep.hashSHAOnly = append(rep.hashSHAOnly, ns)
+		ns, err = goBench(c.providerTest, hashSrc, c.netPartSize, "BenchmarkResolveSourceFingerprintHit", "1000x")
 		if err != nil {
 			return nil, err
 		}
-		rep.resolveHit = append(rep.resolveHit, time.Duration(ns))
+		rep.resolveHit = append(rep.resolveHit, ns.wall)
 	}
 
 	if !c.measures(3) && !c.measures(5) {
@@ -215,11 +267,6 @@ func run(c config) (*report, error) {
 	}
 	// 3. Peak RSS of the provider during a real terraform apply; then the
 	// plan of the unchanged file (1 resource).
-	t, err := newTF(c.terraform, c.providerDir, work)
-	if err != nil {
-		return nil, err
-	}
-	rep.terraformVersion = commandOutput(c.terraform, "version")
 	for _, ps := range c.memPartSizes {
 		if !c.measures(3) {
 			break
@@ -244,6 +291,7 @@ func run(c config) (*report, error) {
 			}
 			m.peaks = append(m.peaks, res.peakRSS)
 			m.walls = append(m.walls, res.wall)
+			m.cpus = append(m.cpus, res.cpu)
 			if ps == c.memPartSizes[len(c.memPartSizes)-1] && r == 0 {
 				for p := range c.runs {
 					progress("second plan of the unchanged %s file, run %d/%d", fmtBytes(c.hashSize), p+1, c.runs)
@@ -307,17 +355,17 @@ func run(c config) (*report, error) {
 	return rep, nil
 }
 
-// compare uploads the file with every method c.runs times, interleaved and
-// rotated each run, and summarizes each method.
-func compare(ctx context.Context, srv *server, cl obs.Client, ms []method, c config, path string, ps, netBPS int64) (throughput, error) {
-	tp := throughput{partSize: ps, netBPS: netBPS}
+// compare uploads the file to tg with every method c.runs times,
+// interleaved and rotated each run, and summarizes each method.
+func compare(ctx context.Context, tg *target, ms []method, c config, path string, ps, netBPS int64) (throughput, error) {
+	tp := throughput{target: tg.name, partSize: ps, netBPS: netBPS}
 	samples := make([][]sample, len(ms))
 	for r := range c.runs {
 		for i := range ms {
 			k := (i + r) % len(ms)
-			progress("throughput, %s: %s, %s parts, run %d/%d", tp.regime(), ms[k].name, fmtBytes(ps), r+1, c.runs)
-			key := fmt.Sprintf("tp/%d/%d/%d", ps, k, r)
-			s, err := measure(ctx, srv, cl, ms[k], path, key, c.size, ps, c.conc)
+			progress("%s, %s: %s, %s parts, run %d/%d", tg.name, tp.regime(), ms[k].name, fmtBytes(ps), r+1, c.runs)
+			key := fmt.Sprintf("tp/%s/%d/%d/%d/%d", tg.name, netBPS, ps, k, r)
+			s, err := measure(ctx, tg, ms[k], path, key, c.size, ps, c.conc)
 			if err != nil {
 				return throughput{}, err
 			}
@@ -325,9 +373,31 @@ func compare(ctx context.Context, srv *server, cl obs.Client, ms []method, c con
 		}
 	}
 	for k := range ms {
-		tp.methods = append(tp.methods, summarize(ms[k].name, samples[k], c.size))
+		tp.methods = append(tp.methods, summarize(ms[k].key, ms[k].name, samples[k], c.size))
 	}
 	return tp, nil
+}
+
+// compareGateway starts versitygw and compares there, with c.netPartSize
+// parts: the ceiling and the engine through our client signing SigV4, and
+// the peers with their default settings.
+func compareGateway(ctx context.Context, c config, dataDir, path string) (throughput, error) {
+	g, err := startGateway(c.versitygw, dataDir)
+	if err != nil {
+		return throughput{}, err
+	}
+	defer g.stop()
+	cl, err := newGatewayClient(g, 2*c.conc)
+	if err != nil {
+		return throughput{}, err
+	}
+	tg := &target{name: "versitygw", endpoint: g.endpoint(), region: gatewayRegion, cl: cl, cpu: g.cpu}
+	if err := createBucket(c.peers, tg); err != nil {
+		return throughput{}, err
+	}
+	ms := []method{ceilingMethod(cl), engineMethod(cl, true), engineMethod(cl, false),
+		peerMethod(c.peers, tg, mAWS, false), peerMethod(c.peers, tg, mMinio, false)}
+	return compare(ctx, tg, ms, c, path, c.netPartSize, 0)
 }
 
 func progress(format string, args ...any) {
@@ -402,13 +472,13 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// rowSet parses BENCH_ROWS, a comma-separated list of table rows (1-5).
+// rowSet parses BENCH_ROWS, a comma-separated list of table rows (1-6).
 func rowSet(s string) (map[int]bool, error) {
 	rows := map[int]bool{}
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > 5 {
-			return nil, fmt.Errorf("BENCH_ROWS=%q: want row numbers 1 to 5, comma-separated", s)
+		if err != nil || n < 1 || n > 6 {
+			return nil, fmt.Errorf("BENCH_ROWS=%q: want row numbers 1 to 6, comma-separated", s)
 		}
 		rows[n] = true
 	}

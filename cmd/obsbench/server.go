@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 )
 
@@ -213,4 +214,40 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// A target is a server that a comparison's methods upload to.
+type target struct {
+	name string // for the report
+	// endpoint and region are what the peers sign for (SigV4, path style).
+	endpoint, region string
+	// cl checks and deletes each uploaded object.
+	cl  obs.Client
+	cpu func() time.Duration // the server process's CPU time
+	// minioUnsigned: minio-go must sign UNSIGNED-PAYLOAD, the server
+	// rejecting its default streaming SigV4 chunks.
+	minioUnsigned bool
+}
+
+// obslocalTarget is obslocal as the peers reach it: path style on its
+// loopback address; obslocal checks no SigV4 region unless told one.
+func (s *server) target(cl obs.Client) *target {
+	return &target{name: "obslocal", endpoint: "http://" + s.addr, region: gatewayRegion, cl: cl, cpu: s.cpu, minioUnsigned: true}
+}
+
+// selfReadBytes is rchar of /proc/self/io: the bytes this process has read
+// through read(2) and pread(2); -1 when unknown.
+func selfReadBytes() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "rchar: "); ok {
+			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }

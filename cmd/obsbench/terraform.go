@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -20,8 +21,9 @@ import (
 // tf runs terraform with the built provider through dev_overrides, with its
 // own CLI configuration and hash-cache directory.
 type tf struct {
-	bin string
-	env []string
+	bin   string
+	env   []string
+	cache string // XDG_CACHE_HOME of the provider (its hash cache)
 }
 
 func newTF(bin, providerDir, work string) (*tf, error) {
@@ -33,12 +35,13 @@ func newTF(bin, providerDir, work string) (*tf, error) {
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return nil, err
 	}
-	return &tf{bin: bin, env: acctest.TerraformEnv(cli, cache)}, nil
+	return &tf{bin: bin, env: acctest.TerraformEnv(cli, cache), cache: cache}, nil
 }
 
 type tfRun struct {
 	wall     time.Duration
-	peakRSS  int64 // largest VmHWM of any provider process (bytes)
+	cpu      time.Duration // terraform's CPU time and that of the provider processes it waited for
+	peakRSS  int64         // largest VmHWM of any provider process (bytes)
 	exitCode int
 }
 
@@ -76,6 +79,11 @@ func (t *tf) run(dir string, sample bool, args ...string) (tfRun, error) {
 	}
 	err := cmd.Wait()
 	res.wall = time.Since(t0)
+	if cmd.ProcessState != nil {
+		// wait4 reports the child's usage with that of the children it
+		// waited for: terraform waits for its provider processes.
+		res.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	close(stop)
 	wg.Wait()
 	var ee *exec.ExitError
@@ -129,4 +137,35 @@ func (s *server) providerBlock(maxParts int) string {
 		acctest.Attr("path_style", true),
 		acctest.Attr("max_concurrent_parts", maxParts),
 	)
+}
+
+// forgetHashes empties the provider's hash cache, so that the next plan
+// hashes its sources again.
+func (t *tf) forgetHashes() error {
+	return os.RemoveAll(filepath.Join(t.cache, "terraform-provider-obs", "sha256"))
+}
+
+// terraformMethod is a whole `terraform apply` of one new resource: plan
+// (which hashes the file: SHA-256 and part MD5s, the hash cache emptied
+// first), refresh-free create through the built provider, state written.
+// Its sample is terraform's wall time and the CPU time of terraform and the
+// provider processes together.
+func terraformMethod(t *tf, srv *server, work string) method {
+	return method{key: mTerraform, name: "terraform apply of one new resource (plan hashing included)",
+		run: func(_ context.Context, path, key string, _, ps int64, conc int) (sample, error) {
+			dir := filepath.Join(work, "e2e", strings.ReplaceAll(key, "/", "-"))
+			conf := srv.providerBlock(conc) + acctest.ObjectBlock("o", bucket, key, path,
+				acctest.Attr("part_size", ps), acctest.Attr("concurrency", conc))
+			if err := acctest.WriteConfig(dir, conf); err != nil {
+				return sample{}, err
+			}
+			if err := t.forgetHashes(); err != nil {
+				return sample{}, err
+			}
+			res, err := t.run(dir, false, "apply", "-auto-approve", "-input=false", "-no-color")
+			if err != nil {
+				return sample{}, err
+			}
+			return sample{wall: res.wall, clientCPU: res.cpu, clientRead: -1}, nil
+		}}
 }

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,14 +34,40 @@ func newClient(s *server, conns int) (obs.Client, error) {
 	})
 }
 
+// Keys of the methods, for the report to find them in a comparison.
+const (
+	mCeiling    = "ceiling"
+	mEngine     = "engine"      // part MD5s from the plan (upload.SumFile), as an apply after a plan
+	mEngineHash = "engine-hash" // hashing ahead at apply
+	mSDK        = "sdk"
+	mCeilingMD5 = "ceiling-md5"
+	mAWS        = "aws"
+	mMinio      = "minio"
+	mTerraform  = "terraform"
+)
+
 // A method uploads the file at path to key with the given part size and
-// concurrency.
+// concurrency, and returns the client side of its sample (wall time, client
+// CPU, client reads); measure adds the server's CPU.
 type method struct {
-	name string
-	run  func(ctx context.Context, path, key string, size, partSize int64, conc int) error
+	key, name string
+	run       func(ctx context.Context, path, key string, size, partSize int64, conc int) (sample, error)
 }
 
-func methods(s *server, c obs.Client, conc int) ([]method, error) {
+// inProcess makes a method of an upload done by this process: its sample
+// is this process's wall time, CPU time and bytes read around fn.
+func inProcess(key, name string, fn func(ctx context.Context, path, key string, size, partSize int64, conc int) error) method {
+	return method{key: key, name: name, run: func(ctx context.Context, path, objKey string, size, ps int64, conc int) (sample, error) {
+		runtime.GC()
+		c0, r0, t0 := selfCPU(), selfReadBytes(), time.Now()
+		err := fn(ctx, path, objKey, size, ps, conc)
+		return sample{wall: time.Since(t0), clientCPU: selfCPU() - c0, clientRead: selfReadBytes() - r0}, err
+	}}
+}
+
+// obsMethods are the methods that speak to obslocal through the OBS client
+// layer or the OBS SDK, with the native OBS signature.
+func obsMethods(s *server, c obs.Client, conc int) ([]method, error) {
 	tr := &http.Transport{DialContext: s.dial, MaxIdleConns: 2 * (conc + 8), MaxIdleConnsPerHost: conc + 8,
 		IdleConnTimeout: 90 * time.Second, DisableCompression: true}
 	sc, err := sdk.New(accessKey, secretKey, s.endpoint(), sdk.WithSignature(sdk.SignatureObs), sdk.WithHttpTransport(tr))
@@ -47,23 +75,119 @@ func methods(s *server, c obs.Client, conc int) ([]method, error) {
 		return nil, err
 	}
 	return []method{
-		{"ceiling (parallel UploadPart, no hashing)", func(ctx context.Context, path, key string, size, ps int64, conc int) error {
-			return ceilingUpload(ctx, c, path, key, size, ps, conc, false)
-		}},
-		{"engine (upload.Upload)", func(ctx context.Context, path, key string, _, ps int64, conc int) error {
-			_, _, err := upload.Upload(ctx, c, upload.Input{Bucket: bucket, Key: key, Path: path, PartSize: ps, Concurrency: conc})
-			return err
-		}},
-		{"SDK UploadFile", func(_ context.Context, path, key string, _, ps int64, conc int) error {
+		ceilingMethod(c),
+		engineMethod(c, true),
+		engineMethod(c, false),
+		inProcess(mSDK, "SDK UploadFile", func(_ context.Context, path, key string, _, ps int64, conc int) error {
 			in := &sdk.UploadFileInput{UploadFile: path, PartSize: ps, TaskNum: conc, EnableCheckpoint: false}
 			in.Bucket, in.Key = bucket, key
 			_, err := sc.UploadFile(in)
 			return err
-		}},
-		{"ceiling + Content-MD5 (same loop, each part hashed before it is sent)", func(ctx context.Context, path, key string, size, ps int64, conc int) error {
+		}),
+		inProcess(mCeilingMD5, "ceiling + Content-MD5 (same loop, each part hashed before it is sent)", func(ctx context.Context, path, key string, size, ps int64, conc int) error {
 			return ceilingUpload(ctx, c, path, key, size, ps, conc, true)
-		}},
+		}),
 	}, nil
+}
+
+func ceilingMethod(c obs.Client) method {
+	return inProcess(mCeiling, "ceiling (parallel UploadPart, no hashing)", func(ctx context.Context, path, key string, size, ps int64, conc int) error {
+		return ceilingUpload(ctx, c, path, key, size, ps, conc, false)
+	})
+}
+
+// engineMethod is upload.Upload through c. With planned set it is given the
+// part MD5s upload.SumFile computes, as the provider's apply is after a plan
+// (computed once per file and part size, before the runs: that pass is the
+// plan's, measured in row 2 and in the end-to-end rows). Each run records
+// how long the first UploadPart waited after the upload was initiated.
+func engineMethod(c obs.Client, planned bool) method {
+	key, name := mEngineHash, "engine, hashing at apply (upload.Upload)"
+	if planned {
+		key, name = mEngine, "engine, part MD5s from the plan (upload.Upload with PartMD5s)"
+	}
+	var mu sync.Mutex
+	sums := map[[2]string]*upload.PartSums{}
+	m := method{key: key, name: name}
+	m.run = func(ctx context.Context, path, objKey string, size, ps int64, conc int) (sample, error) {
+		in := upload.Input{Bucket: bucket, Key: objKey, Path: path, PartSize: ps, Concurrency: conc}
+		if planned {
+			id := [2]string{path, strconv.FormatInt(ps, 10)}
+			mu.Lock()
+			s, ok := sums[id]
+			mu.Unlock()
+			if !ok {
+				var err error
+				if s, err = planSums(ctx, path, ps); err != nil {
+					return sample{}, err
+				}
+				mu.Lock()
+				sums[id] = s
+				mu.Unlock()
+			}
+			in.PartMD5s = s
+		}
+		tc := &timedClient{Client: c}
+		smp, err := inProcess(key, name, func(ctx context.Context, _, _ string, _, _ int64, _ int) error {
+			_, _, err := upload.Upload(ctx, tc, in)
+			return err
+		}).run(ctx, path, objKey, size, ps, conc)
+		smp.firstPart = tc.firstPartDelay()
+		return smp, err
+	}
+	return m
+}
+
+// planSums computes what the provider's plan computes for path: its
+// SHA-256 and the MD5 of every part of partSize.
+func planSums(ctx context.Context, path string, partSize int64) (*upload.PartSums, error) {
+	fp, err := upload.StatFingerprint(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s, err := upload.SumFile(ctx, f, fp, partSize)
+	return s.Parts, err
+}
+
+// timedClient notes when the upload was initiated and when its first
+// UploadPart was called.
+type timedClient struct {
+	obs.Client
+	mu                   sync.Mutex
+	initiated, firstCall time.Time
+}
+
+func (t *timedClient) InitiateMultipartUpload(ctx context.Context, in obs.InitiateInput) (string, error) {
+	id, err := t.Client.InitiateMultipartUpload(ctx, in)
+	t.mu.Lock()
+	t.initiated = time.Now()
+	t.mu.Unlock()
+	return id, err
+}
+
+func (t *timedClient) UploadPart(ctx context.Context, in obs.UploadPartInput) (string, error) {
+	t.mu.Lock()
+	if t.firstCall.IsZero() {
+		t.firstCall = time.Now()
+	}
+	t.mu.Unlock()
+	return t.Client.UploadPart(ctx, in)
+}
+
+// firstPartDelay is how long after the initiate the first UploadPart was
+// called (0 when there was none).
+func (t *timedClient) firstPartDelay() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.initiated.IsZero() || t.firstCall.IsZero() {
+		return 0
+	}
+	return t.firstCall.Sub(t.initiated)
 }
 
 // ceilingUpload is the simplest parallel multipart upload: pre-sliced parts
@@ -114,26 +238,28 @@ func ceilingUpload(ctx context.Context, c obs.Client, path, key string, size, ps
 
 type sample struct {
 	wall, clientCPU, serverCPU time.Duration
+	clientRead                 int64         // bytes the client read (read(2), pread(2)); -1 when unknown
+	firstPart                  time.Duration // engine: first UploadPart after the initiate
+	settings                   string        // peers: what they sent, as they report it
 }
 
-// measure runs one upload and returns its wall time and the CPU time of this
-// process and of the server process, then checks and deletes the object.
-func measure(ctx context.Context, s *server, c obs.Client, m method, path, key string, size, ps int64, conc int) (sample, error) {
-	runtime.GC()
-	c0, s0, t0 := selfCPU(), s.cpu(), time.Now()
-	err := m.run(ctx, path, key, size, ps, conc)
-	smp := sample{wall: time.Since(t0), clientCPU: selfCPU() - c0, serverCPU: s.cpu() - s0}
+// measure runs one upload and adds the server process's CPU time to its
+// sample, then checks and deletes the object.
+func measure(ctx context.Context, tg *target, m method, path, key string, size, ps int64, conc int) (sample, error) {
+	s0 := tg.cpu()
+	smp, err := m.run(ctx, path, key, size, ps, conc)
+	smp.serverCPU = tg.cpu() - s0
 	if err != nil {
 		return smp, fmt.Errorf("%s: %w", m.name, err)
 	}
-	info, err := c.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key})
+	info, err := tg.cl.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key})
 	if err != nil {
 		return smp, fmt.Errorf("%s: checking the object: %w", m.name, err)
 	}
 	if info.Size != size {
 		return smp, fmt.Errorf("%s: object has %d bytes, want %d", m.name, info.Size, size)
 	}
-	return smp, c.DeleteObject(ctx, bucket, key)
+	return smp, tg.cl.DeleteObject(ctx, bucket, key)
 }
 
 type resumeResult struct {

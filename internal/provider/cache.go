@@ -12,7 +12,9 @@ import (
 // (os.UserCacheDir()/terraform-provider-obs), where every provider process
 // of the same user on this machine finds them:
 //   - sha256/: fingerprint → SHA-256 records, so the apply-time re-plan and
-//     Create reuse the plan's hash (Create gets no private state);
+//     Create reuse the plan's hash (Create gets no private state), with the
+//     MD5s of the parts computed in the same pass, so the apply sends with
+//     them and reads the file only to send it;
 //   - uploads/: a journal of open uploads left by failed applies, so the
 //     next successful upload of the key aborts those it could not adopt.
 //

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,9 +24,35 @@ func benchSource(b *testing.B) string {
 	return p
 }
 
+// benchPartSize is the part size whose MD5s plan-time hashing computes:
+// $OBS_BENCH_PART_SIZE bytes (make bench passes its own), else 16 MiB.
+func benchPartSize(b *testing.B) int64 {
+	b.Helper()
+	v := os.Getenv("OBS_BENCH_PART_SIZE")
+	if v == "" {
+		return 16 << 20
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		b.Fatalf("OBS_BENCH_PART_SIZE=%q: %v", v, err)
+	}
+	return n
+}
+
 // BenchmarkHashSource is plan-time hashing of a new or changed file: the
-// exact code path of ModifyPlan when no record is trusted.
+// exact code path of ModifyPlan when no record is trusted, which computes
+// the SHA-256 and the MD5 of every part in one pass.
 func BenchmarkHashSource(b *testing.B) {
+	benchHashSource(b, benchPartSize(b), true)
+}
+
+// BenchmarkHashSourceSHA256Only is the same pass without part MD5s (the
+// path of a part size with no valid layout), to price the MD5s.
+func BenchmarkHashSourceSHA256Only(b *testing.B) {
+	benchHashSource(b, 1, false)
+}
+
+func benchHashSource(b *testing.B, partSize int64, wantParts bool) {
 	path := benchSource(b)
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -33,8 +60,12 @@ func BenchmarkHashSource(b *testing.B) {
 	}
 	b.SetBytes(fi.Size())
 	for b.Loop() {
-		if _, err := hashSource(context.Background(), path); err != nil {
+		rec, err := hashSource(context.Background(), path, partSize)
+		if err != nil {
 			b.Fatal(err)
+		}
+		if (rec.parts != nil) != wantParts {
+			b.Fatalf("part MD5s computed: %v, want %v", rec.parts != nil, wantParts)
 		}
 	}
 }
@@ -54,7 +85,7 @@ func BenchmarkResolveSourceFingerprintHit(b *testing.B) {
 	}
 	before := hashedBytes.Load()
 	for b.Loop() {
-		rec, hashed, err := resolveSource(context.Background(), path, known)
+		rec, hashed, err := resolveSource(context.Background(), path, known, benchPartSize(b))
 		if err != nil || hashed || rec.SHA256 != known.SHA256 {
 			b.Fatalf("fingerprint hit expected: hashed=%v err=%v", hashed, err)
 		}

@@ -99,7 +99,7 @@ func (r *objectMultipartResource) ModifyPlan(ctx context.Context, req resource.M
 
 	known, diags := getPrivate[sourceRecord](ctx, req.Private, privateSource)
 	resp.Diagnostics.Append(diags...)
-	src, hashed, err := resolveSource(ctx, plan.Source.ValueString(), known)
+	src, hashed, err := resolveSource(ctx, plan.Source.ValueString(), known, plan.PartSize.ValueInt64())
 	if err != nil {
 		addSourceError(&resp.Diagnostics, err)
 		return
@@ -242,7 +242,7 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 	bucket, key := plan.Bucket.ValueString(), plan.Key.ValueString()
 	summary := fmt.Sprintf("Uploading OBS object %s/%s", bucket, key)
 
-	src, _, err := resolveSource(ctx, plan.Source.ValueString(), nil)
+	src, _, err := resolveSource(ctx, plan.Source.ValueString(), nil, plan.PartSize.ValueInt64())
 	if err != nil {
 		addSourceError(diags, err)
 		return
@@ -264,6 +264,7 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 		Path:        plan.Source.ValueString(),
 		Expected:    &src.Fingerprint,
 		PartSize:    plan.PartSize.ValueInt64(),
+		PartMD5s:    src.parts,
 		Concurrency: int(plan.Concurrency.ValueInt64()),
 		Options:     opts,
 		Discover:    true,

@@ -2,11 +2,9 @@ package provider
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -26,8 +24,9 @@ const (
 	fineDoubt   = 100 * time.Millisecond
 )
 
-// hashedBytes counts bytes read to hash sources. Tests assert on it to prove
-// that an unchanged file is not read again.
+// hashedBytes counts the bytes of source files hashed: each pass over a
+// file adds its size. Tests assert on it to prove that an unchanged file is
+// not read again.
 var hashedBytes atomic.Int64
 
 // sourceRecord ties a file's fingerprint to the SHA-256 of its content.
@@ -36,6 +35,10 @@ type sourceRecord struct {
 	SHA256      string             `json:"sha256"`
 	// HashedAt is when hashing started (Unix nanoseconds).
 	HashedAt int64 `json:"hashed_at"`
+	// parts are the part MD5s computed in the same pass, for the upload
+	// (nil when unknown). They are kept in the hash cache only: a private
+	// state record does not carry them.
+	parts *upload.PartSums
 }
 
 // trustedFor reports whether the record's hash is still the content of a
@@ -85,8 +88,11 @@ func statSource(path string) (upload.Fingerprint, error) {
 
 // resolveSource returns the SHA-256 record of the file at path, reading the
 // file only when neither the given record (from private state) nor the
-// user's hash cache is trusted for its current fingerprint.
-func resolveSource(ctx context.Context, path string, known *sourceRecord) (sourceRecord, bool, error) {
+// user's hash cache is trusted for its current fingerprint. A record read
+// from the cache carries the part MD5s computed with its hash; when the file
+// is read, the MD5s of the parts of partSize (the resource's part_size) are
+// computed in the same pass and cached with the hash, for the apply.
+func resolveSource(ctx context.Context, path string, known *sourceRecord, partSize int64) (sourceRecord, bool, error) {
 	fp, err := statSource(path)
 	if err != nil {
 		return sourceRecord{}, false, err
@@ -97,7 +103,7 @@ func resolveSource(ctx context.Context, path string, known *sourceRecord) (sourc
 	if cached := readHashCache(path, fp); cached.trustedFor(fp) {
 		return *cached, false, nil
 	}
-	rec, err := hashSource(ctx, path)
+	rec, err := hashSource(ctx, path, partSize)
 	if err != nil {
 		return sourceRecord{}, true, err
 	}
@@ -105,9 +111,10 @@ func resolveSource(ctx context.Context, path string, known *sourceRecord) (sourc
 	return rec, true, nil
 }
 
-// hashSource reads the whole file once and returns its SHA-256 record. It
-// fails if the file changes while it is read.
-func hashSource(ctx context.Context, path string) (sourceRecord, error) {
+// hashSource reads the whole file once and returns its SHA-256 record with
+// the MD5s of its parts of partSize (upload.SumFile). It fails if the file
+// changes while it is read.
+func hashSource(ctx context.Context, path string, partSize int64) (sourceRecord, error) {
 	before, err := statSource(path)
 	if err != nil {
 		return sourceRecord{}, err
@@ -118,27 +125,19 @@ func hashSource(ctx context.Context, path string) (sourceRecord, error) {
 		return sourceRecord{}, &sourceError{fmt.Errorf("cannot read source file %q: %w", path, err)}
 	}
 	defer f.Close()
-	h := sha256.New()
-	buf := make([]byte, 1<<20)
-	for {
-		if err := ctx.Err(); err != nil {
-			return sourceRecord{}, err
+	sums, err := upload.SumFile(ctx, f, before, partSize)
+	if err != nil {
+		if ctx.Err() != nil {
+			return sourceRecord{}, ctx.Err()
 		}
-		n, rerr := f.Read(buf)
-		h.Write(buf[:n])
-		hashedBytes.Add(int64(n))
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			return sourceRecord{}, &sourceError{fmt.Errorf("reading source file %q: %w", path, rerr)}
-		}
+		return sourceRecord{}, &sourceError{fmt.Errorf("reading source file %q: %w", path, err)}
 	}
+	hashedBytes.Add(before.Size)
 	after, err := upload.StatFingerprint(path)
 	if err != nil || after != before {
 		return sourceRecord{}, &sourceError{fmt.Errorf("source file %q changed while it was being hashed; try again once it is no longer being written", path)}
 	}
-	return sourceRecord{Fingerprint: before, SHA256: hex.EncodeToString(h.Sum(nil)), HashedAt: start.UnixNano()}, nil
+	return sourceRecord{Fingerprint: before, SHA256: hex.EncodeToString(sums.SHA256[:]), HashedAt: start.UnixNano(), parts: sums.Parts}, nil
 }
 
 // hashCachePath names the cache entry of a (path, fingerprint).
@@ -150,14 +149,22 @@ func hashCachePath(path string, fp upload.Fingerprint) string {
 	return cacheFile("sha256", fmt.Sprintf("%s\x00%d\x00%d\x00%d\x00%d\x00%d", abs, fp.Size, fp.ModTimeNs, fp.ChangeTimeNs, fp.Inode, fp.Device))
 }
 
+// hashCacheEntry is a hash cache entry: the record and the part MD5s
+// computed with it.
+type hashCacheEntry struct {
+	sourceRecord
+	Parts *upload.PartSums `json:"parts,omitempty"`
+}
+
 func readHashCache(path string, fp upload.Fingerprint) *sourceRecord {
-	var r sourceRecord
-	if !readCacheJSON(hashCachePath(path, fp), &r) {
+	var e hashCacheEntry
+	if !readCacheJSON(hashCachePath(path, fp), &e) {
 		return nil
 	}
-	return &r
+	e.parts = e.Parts
+	return &e.sourceRecord
 }
 
 func writeHashCache(path string, r sourceRecord) {
-	writeCacheJSON(hashCachePath(path, r.Fingerprint), r)
+	writeCacheJSON(hashCachePath(path, r.Fingerprint), hashCacheEntry{sourceRecord: r, Parts: r.parts})
 }

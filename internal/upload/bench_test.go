@@ -2,6 +2,7 @@ package upload
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"testing"
 )
@@ -57,5 +58,36 @@ func TestMemoryIndependentOfPartSize(t *testing.T) {
 	}
 	if alloc[1] > 4<<20 || alloc[1] > alloc[0] {
 		t.Fatalf("one 64 MiB part allocated %d bytes (64 parts of 1 MiB: %d)", alloc[1], alloc[0])
+	}
+}
+
+// BenchmarkSumFile is the plan-time pass over a 256 MiB file (page cache
+// warm): the SHA-256 alone (no valid layout), then with the MD5 of every part
+// for several part sizes. The MD5s should cost little wall time where a
+// second core is free.
+func BenchmarkSumFile(b *testing.B) {
+	const size = 256 << 20
+	path, _ := writeFile(b, size, 43)
+	fp, err := StatFingerprint(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	for _, bc := range []struct {
+		name     string
+		partSize int64
+	}{{"sha256-only", 1}, {"part=9MiB", 9 << 20}, {"part=16MiB", 16 << 20}, {"part=64MiB", 64 << 20}, {"single-put", 512 << 20}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				if _, err := SumFile(context.Background(), f, fp, bc.partSize); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -70,6 +70,15 @@ type Input struct {
 	Expected *Fingerprint
 	// PartSize is the requested part size; 0 means DefaultPartSize.
 	PartSize int64
+	// PartMD5s, when set, are the MD5s of the file's parts computed ahead
+	// (SumFile, at plan time). When they were computed for the file's
+	// fingerprint at the start and for the upload's layout, every part is
+	// sent with its sum from them and the file is read once, to send it;
+	// otherwise they are ignored and the engine hashes the parts itself.
+	// A stale sum cannot slip through: the server rejects a part whose
+	// bytes do not match its Content-MD5, and the engine then re-hashes
+	// the part to tell a changed file from a corrupted transfer.
+	PartMD5s *PartSums
 	// Concurrency is the number of parts in flight for this upload
 	// (default 4); Budget may bound it further.
 	Concurrency int

@@ -219,7 +219,7 @@ func (u *uploader) singlePut(ctx context.Context) error {
 	}
 	defer u.in.Budget.release()
 	size := u.layout.Size
-	sum, err := hashRange(u.f, 0, size)
+	sum, err := u.singleSum()
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", u.in.Path, err)
 	}
@@ -311,10 +311,12 @@ func (u *uploader) partDone(size int64, sent bool) {
 	}
 }
 
-// transfer sends every part not yet in u.done, in order. Hashing runs ahead
-// of sending (see hashAhead): while parts are on the wire, the next ones are
-// hashed together on md5Server's lanes, so that a connection does not sit
-// idle while its next part's MD5 is computed.
+// transfer sends every part not yet in u.done, in order. With part MD5s
+// from Input.PartMD5s that fit the file, every part is queued at once with
+// its sum and read only to be sent. Otherwise hashing runs ahead of sending
+// (see hashAhead): while parts are on the wire, the next ones are hashed
+// together on md5Server's lanes, so that a connection does not sit idle
+// while its next part's MD5 is computed.
 func (u *uploader) transfer(ctx context.Context) error {
 	var todo []int
 	u.mu.Lock()
@@ -325,15 +327,21 @@ func (u *uploader) transfer(ctx context.Context) error {
 	}
 	u.mu.Unlock()
 	id := u.uploadID
+	sums := u.in.PartMD5s
+	planned := sums.fits(u.baseline, u.layout)
 	u.log.Info("uploading parts", "upload_id", id, "parts", len(todo), "reused", u.layout.Parts-len(todo),
-		"part_size", u.layout.PartSize, "concurrency", u.in.Concurrency)
+		"part_size", u.layout.PartSize, "concurrency", u.in.Concurrency, "md5s_planned", planned)
 
 	g, gctx := errgroup.WithContext(ctx)
 	batch := hashBatch(u.layout.PartSize)
 	queue := make(chan *hashedPart, batch)
 	g.Go(func() error {
 		defer close(queue)
-		u.hashAhead(gctx, todo, batch, queue)
+		if planned {
+			queueSums(gctx, sums, todo, queue)
+		} else {
+			u.hashAhead(gctx, todo, batch, queue)
+		}
 		return nil
 	})
 	for range min(u.in.Concurrency, len(todo)) {
@@ -382,6 +390,10 @@ const (
 	// together, and so how far hashing runs ahead of sending (two batches):
 	// a part is still in the page cache when it is sent.
 	hashBatchBytes = 512 << 20
+	// firstHashBatch is the size of the first batch: the first part is
+	// hashed alone, so that it leaves as soon as its own MD5 is known
+	// instead of when a whole batch is.
+	firstHashBatch = 1
 )
 
 // hashBatch is how many parts of partSize bytes are hashed together.
@@ -399,12 +411,15 @@ type hashedPart struct {
 }
 
 // hashAhead queues the parts of todo for the senders, in order, in batches
-// of size parts whose hashing starts together, so that they share
-// md5Server's lanes. A batch starts once the previous one is hashed and
-// queued: hashing runs at most two batches ahead of the senders. It returns
-// when every part is queued and hashed, or ctx is done.
+// whose hashing starts together, so that they share md5Server's lanes: the
+// first part alone (firstHashBatch), then size parts at a time. A batch
+// starts once the previous one is hashed and queued: hashing runs at most
+// two batches ahead of the senders. It returns when every part is queued
+// and hashed, or ctx is done.
 func (u *uploader) hashAhead(ctx context.Context, todo []int, size int, queue chan<- *hashedPart) {
-	for batch := range slices.Chunk(todo, size) {
+	first := min(firstHashBatch, len(todo))
+	batches := append([][]int{todo[:first]}, slices.Collect(slices.Chunk(todo[first:], size))...)
+	for _, batch := range batches {
 		var wg sync.WaitGroup
 		ps := make([]*hashedPart, len(batch))
 		for i, n := range batch {
