@@ -54,7 +54,7 @@ func startGateway(bin, dataDir string) (*gateway, error) {
 		}
 		select {
 		case <-g.exited:
-			return nil, fmt.Errorf("versitygw exited: %v", werr)
+			return nil, fmt.Errorf("versitygw exited: %w", werr)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {

@@ -168,7 +168,7 @@ func copyOutcome(noETag bool, err error) error {
 	case errors.As(err, &oe) && oe.StatusCode >= 200 && oe.StatusCode < 300:
 		return fmt.Errorf("%w (request ID %s)", errCopyFailed, oe.RequestId)
 	case errors.As(err, &ue):
-		return fmt.Errorf("%w: %v", errCopyFailed, err)
+		return fmt.Errorf("%w: %w", errCopyFailed, err)
 	}
 	return err
 }

@@ -17,7 +17,7 @@ func TestIsSecurityTokenInvalid(t *testing.T) {
 		{&Error{StatusCode: 400, Code: "InvalidToken", Message: "The provided token is malformed or otherwise invalid."}, true},
 		{&Error{StatusCode: 403, Code: "InvalidAccessKeyId", Message: "The OBS Access Key Id you provided does not exist in our records."}, false},
 		{&Error{StatusCode: 403, Code: "AccessDenied", Message: "The security token is invalid."}, false},
-		{errors.New("The security token is invalid."), false},
+		{errors.New("InvalidAccessKeyId: the security token is invalid"), false}, // not an OBS error
 		{nil, false},
 	} {
 		if got := IsSecurityTokenInvalid(tc.err); got != tc.want {

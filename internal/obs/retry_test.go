@@ -2,6 +2,7 @@ package obs
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -40,7 +41,7 @@ func TestBackoff(t *testing.T) {
 func TestSleepStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := Sleep(ctx, time.Hour); err != context.Canceled {
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Sleep on a cancelled context: %v", err)
 	}
 	if err := Sleep(context.Background(), 0); err != nil {

@@ -157,7 +157,7 @@ func TestRetry(t *testing.T) {
 					t.Errorf("error %v is not %v", err, target)
 				}
 			}
-			if tt.same && err != tt.wantIs[0] {
+			if tt.same && err != tt.wantIs[0] { //nolint:errorlint // identity: the error must come back unwrapped
 				t.Errorf("error %v, want %v unwrapped", err, tt.wantIs[0])
 			}
 			if err != nil && !strings.Contains(err.Error(), tt.wantText) {
