@@ -192,7 +192,7 @@ func TestLocalServerCopySSEC(t *testing.T) {
 	for _, sig := range []obs.Signature{obs.SignatureOBS, obs.SignatureV4} {
 		t.Run(string(sig), func(t *testing.T) {
 			cfg := base
-			cfg.Signature = sig
+			cfg.Signature, cfg.Region = sig, itRegion
 			c, err := obs.New(cfg)
 			if err != nil {
 				t.Fatal(err)
