@@ -31,9 +31,6 @@ type obsProvider struct {
 	// dialContext, when set, opens every connection of the OBS client
 	// (WithDialContext).
 	dialContext func(ctx context.Context, network, addr string) (net.Conn, error)
-	// progressTicks, when set, replaces tickProgress (tests drive the
-	// progress log with it).
-	progressTicks func() (<-chan time.Time, func())
 }
 
 // An Option adjusts a provider built by New.
@@ -80,7 +77,7 @@ type providerData struct {
 	bandwidth *upload.Bandwidth
 	signature obs.Signature
 	// progressTicks returns the ticks of one upload's progress log and the
-	// function that stops them.
+	// function that stops them: tickProgress, or the test's.
 	progressTicks func() (<-chan time.Time, func())
 }
 
@@ -210,9 +207,6 @@ func (p *obsProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		bandwidth:     upload.NewBandwidth(cfg.maxBandwidth),
 		signature:     cfg.clientConfig.Signature,
 		progressTicks: tickProgress,
-	}
-	if p.progressTicks != nil {
-		data.progressTicks = p.progressTicks
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
