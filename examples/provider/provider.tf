@@ -23,7 +23,9 @@ provider "obs" {
   signature  = "v4"
   path_style = true
 
-  # Budget of part uploads in flight across all objects of this provider.
+  # Budget of part uploads in flight across all objects of this provider,
+  # and a cap on the bytes per second they write together (50 MiB/s).
   max_concurrent_parts = 16
+  max_bandwidth        = 52428800
   max_retries          = 8
 }

@@ -55,6 +55,8 @@ func describeOBSError(err error) string {
 // obsErrorHint says what to check or change for an error from the obs
 // layer, or "". The obs layer reports only what OBS answered (status, code,
 // message, request ID); advice that names provider settings is given here.
+// A hint never promises a resume: only uploadErrorDetail knows whether an
+// upload is kept to resume.
 func obsErrorHint(err error) string {
 	switch {
 	case obs.IsCertificateError(err):
@@ -86,10 +88,10 @@ func obsErrorHint(err error) string {
 	case "EntityTooSmall":
 		return "A part was smaller than the server's minimum part size (100 KiB on OBS 3.0 buckets, 5 MiB on OBS 2.0 buckets and S3-compatible servers). Raise part_size."
 	case "SlowDown", "ServiceUnavailable", "InternalError":
-		return "OBS kept failing after retries. Run apply again later; the upload resumes. Raise max_retries or lower concurrency to be gentler."
+		return "OBS kept failing after retries. Run apply again later; raise max_retries or lower concurrency to be gentler."
 	}
 	if e.StatusCode == 0 && e.Err != nil {
-		return "The endpoint could not be reached. Check endpoint/region, network and proxy settings; apply again to resume."
+		return "The endpoint could not be reached. Check endpoint/region, network and proxy settings."
 	}
 	return ""
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
+	"github.com/obsprovider/terraform-provider-obs/internal/upload"
 )
 
 // An OBS error a user can fix gets the wire facts and then one hint, which
@@ -82,7 +84,26 @@ func TestDescribeOBSError_noHint(t *testing.T) {
 	}
 	unreachable := &obs.Error{Op: "HeadObject", Bucket: "b", Key: "k", Err: errors.New("connection refused")}
 	if got := describeOBSError(unreachable); !strings.HasSuffix(got, "\n\nThe endpoint could not be reached. "+
-		"Check endpoint/region, network and proxy settings; apply again to resume.") {
+		"Check endpoint/region, network and proxy settings.") {
 		t.Errorf("unreachable endpoint: %q", got)
+	}
+}
+
+// A failed upload's detail speaks of resuming exactly when an upload is
+// kept to resume, whatever the hint for the error says.
+func TestUploadErrorDetail_resumeOnlyWithAnUpload(t *testing.T) {
+	rec := &upload.Record{UploadID: "up-1", Size: 300, Parts: []upload.CompletedPart{{Number: 1, Size: 100}}}
+	for _, err := range []error{
+		&obs.Error{Op: "InitiateMultipartUpload", Bucket: "b", Key: "k", Err: errors.New("dial tcp: connection refused")},
+		&obs.Error{Op: "UploadPart", Bucket: "b", Key: "k", StatusCode: 503, Code: "SlowDown"},
+		&obs.Error{Op: "UploadPart", Bucket: "b", Key: "k", StatusCode: 500, Code: "InternalError"},
+	} {
+		if got := uploadErrorDetail(context.Background(), err, nil); strings.Contains(strings.ToLower(got), "resum") {
+			t.Errorf("no upload exists, yet the detail speaks of resuming: %q", got)
+		}
+		got := uploadErrorDetail(context.Background(), err, rec)
+		if n := strings.Count(strings.ToLower(got), "resum"); n != 1 || !strings.Contains(got, "upload up-1 has 1 part(s)") {
+			t.Errorf("an upload is kept: the detail should say once that apply resumes it: %q", got)
+		}
 	}
 }

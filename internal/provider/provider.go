@@ -7,6 +7,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -66,16 +67,21 @@ type providerModel struct {
 	CAFile             types.String `tfsdk:"ca_file"`
 	MaxRetries         types.Int64  `tfsdk:"max_retries"`
 	MaxConcurrentParts types.Int64  `tfsdk:"max_concurrent_parts"`
+	MaxBandwidth       types.Int64  `tfsdk:"max_bandwidth"`
 }
 
 // providerData is what resources receive from Configure.
 type providerData struct {
 	client    obs.Client
 	budget    *upload.Budget
+	bandwidth *upload.Bandwidth
 	signature obs.Signature
 	// endpoint is the OBS endpoint URL, already validated
 	// (scheme://host[:port]).
 	endpoint string
+	// progressTicks returns the ticks of one upload's progress log and the
+	// function that stops them: tickProgress, or the test's.
+	progressTicks func() (<-chan time.Time, func())
 }
 
 func (p *obsProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -154,6 +160,15 @@ func (p *obsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(1, 10000)},
 			},
+			"max_bandwidth": schema.Int64Attribute{
+				MarkdownDescription: "Cap on the bytes per second written to OBS, shared by every resource of this provider " +
+					"instance (like `max_concurrent_parts`); an object's own `max_bandwidth` can only make it tighter. " +
+					"A token bucket counts part bodies as they are written, retried attempts included; no burst exceeds " +
+					"a tenth of a second's bytes. Default: unlimited. At least `1024` (1 KiB/s), e.g. `10485760` for " +
+					"10 MiB/s. Environment: `" + envMaxBandwidth + "`.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.AtLeast(minBandwidth)},
+			},
 		},
 	}
 }
@@ -181,18 +196,21 @@ func (p *obsProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		resp.Diagnostics.AddError("Configuring the OBS client", err.Error())
 		return
 	}
-	tflog.Debug(ctx, "configured OBS client", map[string]any{
-		"endpoint":             cfg.clientConfig.Endpoint,
-		"signature":            string(cfg.clientConfig.Signature),
-		"path_style":           cfg.clientConfig.PathStyle,
-		"max_retries":          cfg.clientConfig.MaxRetries,
-		"max_concurrent_parts": cfg.maxConcurrentParts,
-	})
+	tflog.Debug(ctx, "configured OBS client", logFields(
+		"endpoint", cfg.clientConfig.Endpoint,
+		"signature", string(cfg.clientConfig.Signature),
+		"path_style", cfg.clientConfig.PathStyle,
+		"max_retries", cfg.clientConfig.MaxRetries,
+		"max_concurrent_parts", cfg.maxConcurrentParts,
+		"max_bandwidth", cfg.maxBandwidth,
+	))
 	data := &providerData{
-		client:    client,
-		budget:    upload.NewBudget(cfg.maxConcurrentParts),
-		signature: cfg.clientConfig.Signature,
-		endpoint:  cfg.clientConfig.Endpoint,
+		client:        client,
+		budget:        upload.NewBudget(cfg.maxConcurrentParts),
+		bandwidth:     upload.NewBandwidth(cfg.maxBandwidth),
+		signature:     cfg.clientConfig.Signature,
+		endpoint:      cfg.clientConfig.Endpoint,
+		progressTicks: tickProgress,
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ const (
 	envCAFile             = "HW_CA_FILE"
 	envMaxRetries         = "HW_MAX_RETRIES"
 	envMaxConcurrentParts = "HW_OBS_MAX_CONCURRENT_PARTS"
+	envMaxBandwidth       = "HW_OBS_MAX_BANDWIDTH"
 )
 
 // Defaults for optional provider attributes.
@@ -32,6 +34,10 @@ const (
 	defaultSignature          = obs.SignatureOBS
 	defaultMaxRetries         = 5
 	defaultMaxConcurrentParts = 32
+	// minBandwidth is the lowest max_bandwidth, 1 KiB/s: a value meant in
+	// another unit (10 for 10 MB/s) is an error, not an upload that never
+	// ends.
+	minBandwidth = 1 << 10
 )
 
 // resolvedConfig is the provider configuration after environment fallbacks,
@@ -39,6 +45,7 @@ const (
 type resolvedConfig struct {
 	clientConfig       obs.Config
 	maxConcurrentParts int
+	maxBandwidth       int64 // bytes per second; 0 is unlimited
 }
 
 // resolveConfig applies environment fallbacks (configuration wins) and
@@ -97,6 +104,7 @@ func resolveConfig(m providerModel, getenv func(string) string) (resolvedConfig,
 	}
 	parts := int(integer("max_concurrent_parts", m.MaxConcurrentParts, envMaxConcurrentParts, defaultMaxConcurrentParts, 1, 10000))
 	c.MaxConns = parts + 8
+	bandwidth := integer("max_bandwidth", m.MaxBandwidth, envMaxBandwidth, 0, minBandwidth, math.MaxInt64)
 
 	switch c.Signature {
 	case "":
@@ -142,5 +150,5 @@ func resolveConfig(m providerModel, getenv func(string) string) (resolvedConfig,
 			c.CACertPEM = pem
 		}
 	}
-	return resolvedConfig{clientConfig: c, maxConcurrentParts: parts}, diags
+	return resolvedConfig{clientConfig: c, maxConcurrentParts: parts, maxBandwidth: bandwidth}, diags
 }

@@ -18,7 +18,7 @@ func nullModel() providerModel {
 		Region: types.StringNull(), Endpoint: types.StringNull(), AccessKey: types.StringNull(),
 		SecretKey: types.StringNull(), SecurityToken: types.StringNull(), Signature: types.StringNull(),
 		PathStyle: types.BoolNull(), Insecure: types.BoolNull(), CAFile: types.StringNull(),
-		MaxRetries: types.Int64Null(), MaxConcurrentParts: types.Int64Null(),
+		MaxRetries: types.Int64Null(), MaxConcurrentParts: types.Int64Null(), MaxBandwidth: types.Int64Null(),
 	}
 }
 
@@ -29,6 +29,7 @@ func TestResolveConfig_envFallbacks(t *testing.T) {
 	cfg, diags := resolveConfig(nullModel(), env(map[string]string{
 		envRegion: "cn-north-4", envAccessKey: "AK", envSecretKey: "SK", envSecurityToken: "TOKEN",
 		envSignature: "v4", envPathStyle: "true", envInsecure: "1", envMaxRetries: "7", envMaxConcurrentParts: "12",
+		envMaxBandwidth: "2097152",
 	}))
 	if diags.HasError() {
 		t.Fatal(diags)
@@ -37,6 +38,9 @@ func TestResolveConfig_envFallbacks(t *testing.T) {
 	if c.Region != "cn-north-4" || c.AccessKey != "AK" || c.SecretKey != "SK" || c.SecurityToken != "TOKEN" ||
 		c.Signature != obs.SignatureV4 || !c.PathStyle || !c.Insecure || c.MaxRetries != 7 || cfg.maxConcurrentParts != 12 {
 		t.Errorf("env not applied: %+v parts=%d", c, cfg.maxConcurrentParts)
+	}
+	if cfg.maxBandwidth != 2<<20 {
+		t.Errorf("%s not applied: max_bandwidth %d", envMaxBandwidth, cfg.maxBandwidth)
 	}
 	if c.Endpoint != "https://obs.cn-north-4.myhuaweicloud.com" {
 		t.Errorf("endpoint not derived from region: %q", c.Endpoint)
@@ -53,9 +57,11 @@ func TestResolveConfig_configWinsOverEnv(t *testing.T) {
 	m.PathStyle = types.BoolValue(false)
 	m.MaxRetries = types.Int64Value(0)
 	m.MaxConcurrentParts = types.Int64Value(3)
+	m.MaxBandwidth = types.Int64Value(1 << 20)
 	cfg, diags := resolveConfig(m, env(map[string]string{
 		envEndpoint: "https://env.example.com", envAccessKey: "env-ak", envSecretKey: "env-sk",
 		envSignature: "v2", envPathStyle: "true", envMaxRetries: "9", envMaxConcurrentParts: "50",
+		envMaxBandwidth: "9999999",
 	}))
 	if diags.HasError() {
 		t.Fatal(diags)
@@ -64,6 +70,9 @@ func TestResolveConfig_configWinsOverEnv(t *testing.T) {
 	if c.Endpoint != "https://obs.example.com:8443" || c.AccessKey != "cfg-ak" || c.SecretKey != "cfg-sk" ||
 		c.Signature != obs.SignatureOBS || c.PathStyle || c.MaxRetries != 0 || cfg.maxConcurrentParts != 3 {
 		t.Errorf("configuration did not win: %+v parts=%d", c, cfg.maxConcurrentParts)
+	}
+	if cfg.maxBandwidth != 1<<20 {
+		t.Errorf("configuration did not win: max_bandwidth %d", cfg.maxBandwidth)
 	}
 }
 
@@ -74,7 +83,8 @@ func TestResolveConfig_defaults(t *testing.T) {
 		t.Fatal(diags)
 	}
 	c := cfg.clientConfig
-	if c.Signature != obs.SignatureOBS || c.MaxRetries != defaultMaxRetries || cfg.maxConcurrentParts != defaultMaxConcurrentParts || c.Insecure || c.PathStyle {
+	if c.Signature != obs.SignatureOBS || c.MaxRetries != defaultMaxRetries || cfg.maxConcurrentParts != defaultMaxConcurrentParts ||
+		c.Insecure || c.PathStyle || cfg.maxBandwidth != 0 {
 		t.Errorf("defaults wrong: %+v", c)
 	}
 }
@@ -105,6 +115,8 @@ func TestResolveConfig_errors(t *testing.T) {
 		{"insecure from env", nil, map[string]string{envInsecure: "yes please"}, "insecure", []string{envInsecure}},
 		{"max_retries from env", nil, map[string]string{envMaxRetries: "-1"}, "max_retries", []string{envMaxRetries}},
 		{"max_concurrent_parts from env", nil, map[string]string{envMaxConcurrentParts: "0"}, "max_concurrent_parts", []string{envMaxConcurrentParts}},
+		{"max_bandwidth from env too low", nil, map[string]string{envMaxBandwidth: "1023"}, "max_bandwidth", []string{envMaxBandwidth, "1024"}},
+		{"max_bandwidth from env with a unit", nil, map[string]string{envMaxBandwidth: "10MB"}, "max_bandwidth", []string{envMaxBandwidth}},
 		{"ca_file missing", func(m *providerModel) { m.CAFile = types.StringValue(missingCA) }, nil, "ca_file", []string{"ca_file", envCAFile}},
 	}
 	for _, tc := range cases {

@@ -34,15 +34,16 @@ func (s *testServer) providerFactories() map[string]func() (tfprotov6.ProviderSe
 	return acctest.ProviderFactories(New("test", WithDialContext(s.client.DialContext))())
 }
 
-// providerConfig is the provider block for the local server.
-func (s *testServer) providerConfig() string {
-	return acctest.ProviderBlock(
+// providerConfig is the provider block for the local server, with extra
+// arguments.
+func (s *testServer) providerConfig(extra ...acctest.Arg) string {
+	return acctest.ProviderBlock(append([]acctest.Arg{
 		acctest.Attr("endpoint", s.client.Endpoint),
 		acctest.Attr("region", "local-1"),
 		acctest.Attr("access_key", s.client.AccessKey),
 		acctest.Attr("secret_key", s.client.SecretKey),
 		acctest.Attr("max_retries", 1),
-	)
+	}, extra...)...)
 }
 
 // objectSHA256 returns the hex SHA-256 of the stored object ("" if missing).
@@ -58,4 +59,16 @@ func (s *testServer) openUploads() []obslocal.UploadInfo { return s.OpenUploads(
 
 func (s *testServer) partBytes() int64 {
 	return s.Stats().Ops[obslocal.OpUploadPart].BodyBytes
+}
+
+// obsClient is an OBS client of the local server.
+func (s *testServer) obsClient(t *testing.T) obs.Client {
+	t.Helper()
+	cfg := s.client
+	cfg.MaxRetries, cfg.MaxConns = 1, 4
+	c, err := obs.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

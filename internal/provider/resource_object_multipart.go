@@ -105,7 +105,7 @@ func (r *objectMultipartResource) ModifyPlan(ctx context.Context, req resource.M
 		return
 	}
 	if hashed {
-		tflog.Debug(ctx, "hashed source file", map[string]any{"source": plan.Source.ValueString(), "bytes": src.Fingerprint.Size})
+		tflog.Debug(ctx, "hashed source file", logFields("source", plan.Source.ValueString(), "bytes", src.Fingerprint.Size))
 		resp.Diagnostics.Append(setPrivate(ctx, resp.Private, privateSource, src)...)
 	}
 	plan.Size = types.Int64Value(src.Fingerprint.Size)
@@ -258,19 +258,24 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 	if diags.HasError() {
 		return
 	}
+	ticks, stopTicks := r.data.progressTicks()
+	defer stopTicks()
 	in := upload.Input{
-		Bucket:      bucket,
-		Key:         key,
-		Path:        plan.Source.ValueString(),
-		Expected:    &src.Fingerprint,
-		PartSize:    plan.PartSize.ValueInt64(),
-		PartMD5s:    src.parts,
-		Concurrency: int(plan.Concurrency.ValueInt64()),
-		Options:     opts,
-		Discover:    true,
-		Budget:      r.data.budget,
-		OnProgress:  progressLogger(ctx, bucket, key),
-		Logger:      engineLogger{ctx: ctx},
+		Bucket:       bucket,
+		Key:          key,
+		Path:         plan.Source.ValueString(),
+		Expected:     &src.Fingerprint,
+		PartSize:     plan.PartSize.ValueInt64(),
+		PartMD5s:     src.parts,
+		Concurrency:  int(plan.Concurrency.ValueInt64()),
+		Options:      opts,
+		Discover:     true,
+		Budget:       r.data.budget,
+		Bandwidth:    r.data.bandwidth,
+		MaxBandwidth: plan.MaxBandwidth.ValueInt64(),
+		OnProgress:   progressLogger(ctx, bucket, key),
+		Ticks:        ticks,
+		Logger:       engineLogger{ctx: ctx},
 	}
 	if recorded != nil && recorded.Bucket == bucket && recorded.Key == key {
 		if rec, err := recorded.decode(); err == nil {
@@ -309,10 +314,10 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 	diags.Append(setPrivate(ctx, priv, privateSource, src)...)
 	diags.Append(setPrivate(ctx, priv, privateUpload, nil)...)
 	diags.Append(setPrivate(ctx, priv, privateObject, r.objectIdentity(ctx, plan, out))...)
-	tflog.Info(ctx, "uploaded OBS object", map[string]any{
-		"bucket": bucket, "key": key, "bytes_sent": out.BytesSent, "parts_sent": out.PartsSent,
-		"parts_reused": out.PartsReused, "resumed": out.Resumed || out.Discovered,
-	})
+	tflog.Info(ctx, "uploaded OBS object", logFields(
+		"bucket", bucket, "key", key, "bytes_sent", out.BytesSent, "parts_sent", out.PartsSent,
+		"parts_reused", out.PartsReused, "resumed", out.Resumed || out.Discovered,
+	))
 }
 
 // saveFailure records progress after a failed upload: for Update the prior

@@ -39,6 +39,7 @@ type objectMultipartModelV0 struct {
 	Source                    types.String   `tfsdk:"source"`
 	PartSize                  types.Int64    `tfsdk:"part_size"`
 	Concurrency               types.Int64    `tfsdk:"concurrency"`
+	MaxBandwidth              types.Int64    `tfsdk:"max_bandwidth"`
 	ContentType               types.String   `tfsdk:"content_type"`
 	ContentEncoding           types.String   `tfsdk:"content_encoding"`
 	ACL                       types.String   `tfsdk:"acl"`

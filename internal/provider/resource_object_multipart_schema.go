@@ -100,6 +100,13 @@ func objectMultipartSchemaV0(ctx context.Context) schema.Schema {
 				Default:    int64default.StaticInt64(defaultConcurrency),
 				Validators: []validator.Int64{int64validator.Between(1, 10000)},
 			},
+			"max_bandwidth": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Cap on the bytes per second written for this object, at least `%d` (1 KiB/s). "+
+					"Default: none, only the provider's `max_bandwidth` applies; when both are set the tighter one holds. "+
+					"Changing it does not re-upload an unchanged file.", minBandwidth),
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.AtLeast(minBandwidth)},
+			},
 			"content_type": schema.StringAttribute{
 				MarkdownDescription: "MIME type of the object. Default: inferred from the key's extension, else `application/octet-stream`.",
 				Optional:            true,

@@ -40,6 +40,7 @@ func TestObjectMultipart_invalidAttributes(t *testing.T) {
 		{"part_size too large", `part_size = 6000000000`, `part_size`},
 		{"concurrency zero", `concurrency = 0`, `concurrency`},
 		{"concurrency too high", `concurrency = 10001`, `concurrency`},
+		{"max_bandwidth too low", `max_bandwidth = 1023`, `max_bandwidth value must be at least 1024`},
 		{"acl", `acl = "public"`, `acl`},
 		{"storage_class", `storage_class = "GLACIER"`, `storage_class`},
 		{"metadata name", `metadata = { "Bad Name" = "v" }`, `Invalid metadata name`},

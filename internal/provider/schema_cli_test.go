@@ -61,7 +61,7 @@ func TestProviderSchemaThroughTerraform(t *testing.T) {
 	}
 	sensitive := map[string]bool{"secret_key": true, "security_token": true}
 	for _, name := range []string{"region", "endpoint", "access_key", "secret_key", "security_token", "signature",
-		"path_style", "insecure", "ca_file", "max_retries", "max_concurrent_parts"} {
+		"path_style", "insecure", "ca_file", "max_retries", "max_concurrent_parts", "max_bandwidth"} {
 		a, ok := p.Provider.Block.Attributes[name]
 		if !ok {
 			t.Errorf("attribute %s missing", name)

@@ -36,14 +36,26 @@ type Record struct {
 	Parts []CompletedPart
 }
 
-// Progress is reported each time a part completes.
+// Progress is reported each time a part completes and on every tick of
+// Input.Ticks.
 type Progress struct {
+	// BytesDone and PartsDone count the parts the server holds, sent by
+	// this run or reused.
 	BytesDone, BytesTotal int64
 	PartsDone, PartsTotal int
-	// BytesPerSecond is the send rate of this run (reused parts excluded).
+	// BytesInFlight is how much of the parts in flight has been written to
+	// the connection so far. A retried part counts from where its earlier
+	// attempts got, so BytesDone+BytesInFlight never decreases.
+	BytesInFlight int64
+	// BytesPerSecond is the rate at which this run writes part bodies to
+	// the connection, counted as they are written (reused parts excluded,
+	// retried attempts included).
 	BytesPerSecond float64
 	// ETA is the estimated time left at that rate (0 when unknown).
 	ETA time.Duration
+	// Tick is set when the report is for a tick of Input.Ticks rather than
+	// for a completed part.
+	Tick bool
 }
 
 // Logger receives the engine's log lines with key/value pairs. A nil Logger
@@ -90,10 +102,19 @@ type Input struct {
 	Discover bool
 	// Budget is a worker budget shared across uploads; nil is unlimited.
 	Budget *Budget
-	// OnProgress is called (never concurrently) as parts complete; it must
-	// return quickly.
+	// Bandwidth is a cap on the bytes per second written, shared across
+	// uploads; nil is unlimited. MaxBandwidth, when positive, is this
+	// upload's own cap in bytes per second: the tighter of the two holds.
+	Bandwidth    *Bandwidth
+	MaxBandwidth int64
+	// OnProgress is called (never concurrently) as parts complete and on
+	// every value received from Ticks; it must return quickly.
 	OnProgress func(Progress)
-	Logger     Logger
+	// Ticks, when set, makes OnProgress report on every value received
+	// while the upload runs (the provider passes a 5-second ticker's
+	// channel), so that progress shows while parts are still in flight.
+	Ticks  <-chan time.Time
+	Logger Logger
 	// PartTimeout returns the deadline of one attempt to send a part of
 	// size bytes; nil means 2 minutes plus 1 second per MiB.
 	PartTimeout func(size int64) time.Duration

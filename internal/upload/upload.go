@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"sync"
@@ -56,7 +55,7 @@ func Upload(ctx context.Context, c obs.Client, in Input) (Output, *Record, error
 	if in.Bucket == "" || in.Key == "" || in.Path == "" {
 		return Output{}, nil, errors.New("upload: bucket, key and path are required")
 	}
-	u := &uploader{c: c, in: in, log: in.Logger, done: map[int]CompletedPart{}}
+	u := &uploader{c: c, in: in, log: in.Logger, done: map[int]CompletedPart{}, inflight: map[int]int64{}}
 	if u.log == nil {
 		u.log = nopLogger{}
 	}
@@ -66,6 +65,8 @@ func Upload(ctx context.Context, c obs.Client, in Input) (Output, *Record, error
 	if u.in.PartTimeout == nil {
 		u.in.PartTimeout = defaultPartTimeout
 	}
+	u.thr = newThrottle(u.in, realClock{})
+	u.in.PartTimeout = u.thr.extend(u.in.PartTimeout)
 	u.sse = in.Options.SSEKMS || in.Options.SSEC != nil
 	err := u.run(ctx)
 	rec := u.record()
@@ -90,6 +91,7 @@ type uploader struct {
 	in  Input
 	log Logger
 	sse bool // the caller asked for server-side encryption
+	thr throttle
 
 	// Set by run before any part is hashed or sent and never changed
 	// after, so read without mu.
@@ -111,10 +113,11 @@ type uploader struct {
 	// of an upload that could not be checked.
 	keepRecord *Record
 
-	progMu    sync.Mutex // guards prog, runSent, returned; held while calling OnProgress
+	progMu    sync.Mutex // guards prog, inflight, written, returned; held while calling OnProgress
 	prog      Progress
-	runSent   int64
-	returned  bool // Upload has returned: late parts report no progress
+	inflight  map[int]int64 // how far each part in flight has been written
+	written   int64         // bytes written to the connection by this run
+	returned  bool          // Upload has returned: late parts report no progress
 	startTime time.Time
 }
 
@@ -153,6 +156,7 @@ func (u *uploader) run(ctx context.Context) error {
 	}
 	u.prog = Progress{BytesTotal: l.Size, PartsTotal: l.Parts}
 	u.startTime = time.Now()
+	defer u.reportTicks()()
 
 	if l.SinglePut {
 		if r := u.in.Record; r != nil && r.UploadID != "" {
@@ -233,7 +237,7 @@ func (u *uploader) singlePut(ctx context.Context) error {
 		}
 		r, err := u.c.PutObject(pctx, obs.PutObjectInput{
 			Bucket: u.in.Bucket, Key: u.in.Key,
-			Body: io.NewSectionReader(u.f, 0, size), Size: size,
+			Body: u.body(pctx, 0, 0, size), Size: size,
 			ContentMD5: sum[:], Options: u.in.Options,
 		})
 		switch {
@@ -250,7 +254,7 @@ func (u *uploader) singlePut(ctx context.Context) error {
 	}
 	u.out.ETag, u.out.VersionID = normETag(res.ETag), res.VersionID
 	u.out.PartsSent, u.out.BytesSent = 1, size
-	u.partDone(size, true)
+	u.partDone(0, size)
 	if !u.sse && !etagIsMD5(res.ETag, sum) {
 		return u.verifyEncrypted(ctx, res.ETag, hex.EncodeToString(sum[:]))
 	}
@@ -291,24 +295,6 @@ func (u *uploader) verifyEncrypted(ctx context.Context, got, want string) error 
 		return fmt.Errorf("object %s/%s has ETag %s, expected %s, and checking its encryption failed: %w", u.in.Bucket, u.in.Key, got, want, err)
 	}
 	return fmt.Errorf("object %s/%s has ETag %s, expected %s: the stored object does not match the file", u.in.Bucket, u.in.Key, got, want)
-}
-
-// partDone accounts a completed part and reports progress.
-func (u *uploader) partDone(size int64, sent bool) {
-	u.progMu.Lock()
-	defer u.progMu.Unlock()
-	u.prog.BytesDone += size
-	u.prog.PartsDone++
-	if sent {
-		u.runSent += size
-	}
-	if el := time.Since(u.startTime).Seconds(); el > 0 && u.runSent > 0 {
-		u.prog.BytesPerSecond = float64(u.runSent) / el
-		u.prog.ETA = time.Duration(float64(u.prog.BytesTotal-u.prog.BytesDone) / u.prog.BytesPerSecond * float64(time.Second))
-	}
-	if u.in.OnProgress != nil && !u.returned {
-		u.in.OnProgress(u.prog)
-	}
 }
 
 // transfer sends every part not yet in u.done, in order. With part MD5s
@@ -460,7 +446,7 @@ func (u *uploader) sendPart(ctx context.Context, n int, sum md5Sum) error {
 		var err error
 		etag, err = u.c.UploadPart(pctx, obs.UploadPartInput{
 			Bucket: u.in.Bucket, Key: u.in.Key, UploadID: u.uploadID, PartNumber: n,
-			Body: io.NewSectionReader(u.f, off, size), Offset: 0, Size: size,
+			Body: u.body(pctx, n, off, size), Offset: 0, Size: size,
 			ContentMD5: sum[:], SSEC: u.in.Options.SSEC,
 		})
 		switch {
@@ -485,7 +471,7 @@ func (u *uploader) sendPart(ctx context.Context, n int, sum md5Sum) error {
 	u.partsSent++
 	u.bytesSent += size
 	u.mu.Unlock()
-	u.partDone(size, true)
+	u.partDone(n, size)
 	if err := u.checkSource(); err != nil {
 		return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
 	}
