@@ -65,7 +65,7 @@ func TestProgressLogThroughTerraform(t *testing.T) {
 	ticks, inFlight := 0, 0
 	for _, line := range provider {
 		starts := strings.Contains(line, ": uploading parts:")
-		if !starts && !strings.Contains(line, ": uploading tf-e2e/slow.bin: ") {
+		if !starts && !strings.Contains(line, ": uploading "+testBucket+"/slow.bin: ") {
 			continue
 		}
 		m := stamp.FindStringSubmatch(line)
