@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,7 +116,12 @@ func (r *objectMultipartResource) ModifyPlan(ctx context.Context, req resource.M
 		resp.Diagnostics.AddAttributeError(path.Root("part_size"), "Cannot split the source into parts", err.Error())
 		return
 	}
-	if state == nil || needsUpload(*state, plan) && !provenByETag(*state, plan) {
+	var proof upload.Layout
+	proven := false
+	if state != nil && needsUpload(*state, plan) {
+		proof, proven = etagProof(*state, plan)
+	}
+	if state == nil || needsUpload(*state, plan) && !proven {
 		plan.setUploadUnknown()
 		plan.PartCount = types.Int64Value(int64(partCount(layout)))
 		plan.EffectivePartSize = types.Int64Value(layout.PartSize)
@@ -125,8 +131,12 @@ func (r *objectMultipartResource) ModifyPlan(ctx context.Context, req resource.M
 					upload.FormatBytes(layout.Size), upload.MaxParts, upload.FormatBytes(plan.PartSize.ValueInt64()), upload.FormatBytes(layout.PartSize)))
 		}
 	} else {
+		// The object stays: a known etag tells Update to send nothing.
 		plan.ETag, plan.VersionID = state.ETag, state.VersionID
 		plan.PartCount, plan.EffectivePartSize = state.PartCount, state.EffectivePartSize
+		if proven {
+			plan.EffectivePartSize = types.Int64Value(proof.PartSize)
+		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -151,26 +161,40 @@ func needsUpload(state, plan objectMultipartModelV0) bool {
 		objectOptionsChanged(state, plan)
 }
 
-// provenByETag reports whether an object that carries no SHA-256 of ours
+// etagProof reports whether an object that carries no SHA-256 of ours
 // (uploaded by another tool, then imported) already holds the planned
-// content: its ETag, recomputed from the local file with the object's part
-// count, matches. Only meaningful without server-side encryption.
-func provenByETag(state, plan objectMultipartModelV0) bool {
+// content: its ETag, recomputed from the local file cut into the object's
+// part count, matches. The configured part size is tried first when it gives
+// that part count, then the one import inferred; each try reads the file.
+// It returns the layout that matched. Only meaningful without server-side
+// encryption.
+func etagProof(state, plan objectMultipartModelV0) (upload.Layout, bool) {
 	if state.SourceSHA256.ValueString() != "" || state.ETag.ValueString() == "" || plan.encrypted() ||
 		!state.Size.Equal(plan.Size) || objectOptionsChanged(state, plan) || plan.Source.IsUnknown() {
-		return false
+		return upload.Layout{}, false
 	}
 	size := plan.Size.ValueInt64()
-	layout := upload.Layout{Size: size, PartSize: size, Parts: 1, SinglePut: true}
-	if n := upload.MultipartETagParts(state.ETag.ValueString()); n > 0 {
-		l, err := upload.PlanParts(size, upload.InferPartSize(size, n))
-		if err != nil || l.Parts != n || l.SinglePut {
-			return false
+	n := upload.MultipartETagParts(state.ETag.ValueString())
+	var tried []upload.Layout
+	for _, p := range []int64{plan.PartSize.ValueInt64(), state.PartSize.ValueInt64()} {
+		if !upload.ConsistentPartSize(size, n, p) {
+			continue
 		}
-		layout = l
+		l, err := upload.PlanParts(size, p)
+		if err != nil || slices.ContainsFunc(tried, func(t upload.Layout) bool { return sameCut(t, l) }) {
+			continue
+		}
+		tried = append(tried, l)
+		if etag, err := upload.FileETag(plan.Source.ValueString(), l); err == nil && etag == state.ETag.ValueString() {
+			return l, true
+		}
 	}
-	etag, err := upload.FileETag(plan.Source.ValueString(), layout)
-	return err == nil && etag == state.ETag.ValueString()
+	return upload.Layout{}, false
+}
+
+// sameCut reports whether two layouts of one file cut the same byte ranges.
+func sameCut(a, b upload.Layout) bool {
+	return a.SinglePut == b.SinglePut && (a.SinglePut || a.PartSize == b.PartSize)
 }
 
 func partCount(l upload.Layout) int {
@@ -206,8 +230,9 @@ func (r *objectMultipartResource) Update(ctx context.Context, req resource.Updat
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !needsUpload(state, plan) || provenByETag(state, plan) {
-		// Only transfer settings, timeouts or the recorded source changed.
+	if !plan.ETag.IsUnknown() {
+		// The plan keeps the object (ModifyPlan): only transfer settings,
+		// timeouts or the recorded source changed.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
@@ -449,7 +474,6 @@ func (r *objectMultipartResource) fillImported(ctx context.Context, state *objec
 	state.SourceSHA256 = types.StringValue(info.Metadata[metaSHA256])
 	state.ETag = types.StringValue(info.ETag)
 	state.VersionID = types.StringValue(info.VersionID)
-	state.PartSize = types.Int64Value(upload.DefaultPartSize)
 	state.Concurrency = types.Int64Value(defaultConcurrency)
 	state.ContentType = types.StringValue(info.ContentType)
 	state.ContentEncoding = optionalString(info.ContentEncoding)
@@ -465,8 +489,16 @@ func (r *objectMultipartResource) fillImported(ctx context.Context, state *objec
 		state.Metadata = types.MapNull(types.StringType)
 	}
 	n := upload.MultipartETagParts(info.ETag)
+	partSize, ok := partSizeFromMetadata(info.Metadata)
+	if !ok || !upload.ConsistentPartSize(info.Size, n, partSize) {
+		partSize = upload.InferPartSize(info.Size, n)
+	}
+	state.PartSize = types.Int64Value(partSize)
 	state.PartCount = types.Int64Value(int64(n))
-	state.EffectivePartSize = types.Int64Value(upload.InferPartSize(info.Size, n))
+	state.EffectivePartSize = types.Int64Value(partSize)
+	if l, err := upload.PlanParts(info.Size, partSize); err == nil {
+		state.EffectivePartSize = types.Int64Value(l.PartSize)
+	}
 	if info.SSE == "kms" {
 		state.ServerSideEncryption = types.StringValue("kms")
 	}

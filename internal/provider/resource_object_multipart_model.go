@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/url"
 	"path"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -25,11 +26,17 @@ const (
 	// maxStoredSourceBytes) so that an imported object plans empty.
 	metaSource           = "tf-source"
 	maxStoredSourceBytes = 1024
-	// reservedMetadataBytes is what the two entries can take of the 8 KiB.
-	reservedMetadataBytes = len(metaSHA256) + 64 + len(metaSource) + maxStoredSourceBytes
+	// metaPartSize holds the requested `part_size` (decimal), so that an
+	// import records the part size the object was uploaded with, which its
+	// ETag alone does not always tell.
+	metaPartSize = "tf-part-size"
+	// reservedMetadataBytes is what the three entries can take of the 8 KiB.
+	reservedMetadataBytes = len(metaSHA256) + 64 + len(metaSource) + maxStoredSourceBytes + len(metaPartSize) + 10
 )
 
-func isReservedMetadata(name string) bool { return name == metaSHA256 || name == metaSource }
+func isReservedMetadata(name string) bool {
+	return name == metaSHA256 || name == metaSource || name == metaPartSize
+}
 
 // objectMultipartModelV0 is the resource's state, schema version 0.
 type objectMultipartModelV0 struct {
@@ -162,6 +169,7 @@ func (m objectMultipartModelV0) objectOptions(ctx context.Context) (obs.ObjectOp
 	if enc := url.PathEscape(m.Source.ValueString()); len(enc) <= maxStoredSourceBytes {
 		o.Metadata[metaSource] = enc
 	}
+	o.Metadata[metaPartSize] = strconv.FormatInt(m.PartSize.ValueInt64(), 10)
 	if !m.Tags.IsNull() {
 		diags.Append(m.Tags.ElementsAs(ctx, &o.Tags, false)...)
 	}
@@ -195,6 +203,12 @@ func sourceFromMetadata(md map[string]string) (string, bool) {
 	}
 	s, err := url.PathUnescape(enc)
 	return s, err == nil && s != ""
+}
+
+// partSizeFromMetadata returns the stored requested part size, if any.
+func partSizeFromMetadata(md map[string]string) (int64, bool) {
+	p, err := strconv.ParseInt(md[metaPartSize], 10, 64)
+	return p, err == nil
 }
 
 // userMetadata removes the provider's own entries from an object's metadata.
