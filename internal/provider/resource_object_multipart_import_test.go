@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"errors"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,5 +208,204 @@ func uploadAsAnotherTool(t *testing.T, srv *testServer, key, path string, partSi
 	}
 	if _, err := c.CompleteMultipartUpload(ctx, obs.CompleteInput{Bucket: testBucket, Key: key, UploadID: id, Parts: parts}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Transfer settings and timeouts are not stored on the object: import
+// records the defaults, so a configuration that sets others plans an update
+// that changes only them, and its apply sends nothing.
+func TestObjectMultipart_importTransferSettings(t *testing.T) {
+	srv := startServer(t)
+	src, _ := writeSource(t, t.TempDir(), "data.bin", 3*testPartSize, 23)
+	key := "import/settings.bin"
+	seed := srv.providerConfig() + fmt.Sprintf(`
+resource "obs_object_multipart" "seed" {
+  bucket      = %q
+  key         = %q
+  source      = %q
+  part_size   = %d
+  concurrency = 8
+  timeouts = {
+    create = "1h"
+  }
+}
+`, testBucket, key, hcl(src), testPartSize)
+	imported := seed + fmt.Sprintf(`
+import {
+  to = obs_object_multipart.test
+  id = "%s/%s"
+}
+
+resource "obs_object_multipart" "test" {
+  bucket      = %q
+  key         = %q
+  source      = %q
+  part_size   = %d
+  concurrency = 8
+  timeouts = {
+    create = "1h"
+  }
+}
+`, testBucket, key, testBucket, key, hcl(src), testPartSize)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: srv.providerFactories(),
+		Steps: []resource.TestStep{
+			{Config: seed},
+			{
+				PreConfig: func() { srv.ResetStats() },
+				Config:    imported,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(resName, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(resName, tfjsonpath.New("etag"), knownvalue.NotNull()),
+					plancheck.ExpectKnownValue(resName, tfjsonpath.New("concurrency"), knownvalue.Int64Exact(8)),
+				}},
+				Check: func(*terraform.State) error {
+					st := srv.Stats()
+					if n := st.Ops[obslocal.OpPutObject].Requests + st.Ops[obslocal.OpUploadPart].Requests + st.Ops[obslocal.OpInitiateMultipartUpload].Requests; n != 0 {
+						return fmt.Errorf("an update of transfer settings sent %d upload requests", n)
+					}
+					return nil
+				},
+			},
+			{
+				Config:           imported,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
+
+// cliRun runs the terraform binary with a CLI config of its own.
+type cliRun struct {
+	t        *testing.T
+	tf, rc   string
+	extraEnv []string
+}
+
+// run runs terraform in dir and returns its output and exit code.
+func (c cliRun) run(dir string, args ...string) (string, int) {
+	c.t.Helper()
+	cmd := exec.Command(c.tf, append([]string{args[0], "-no-color"}, args[1:]...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), append([]string{"TF_CLI_CONFIG_FILE=" + c.rc, "TF_IN_AUTOMATION=1"}, c.extraEnv...)...)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return string(out), 0
+	case errors.As(err, &ee):
+		return string(out), ee.ExitCode()
+	default:
+		c.t.Fatalf("terraform %v: %v", args, err)
+		return "", -1
+	}
+}
+
+// newCLI builds the provider and writes a CLI config whose dev_overrides
+// point terraform at it.
+func newCLI(t *testing.T) cliRun {
+	t.Helper()
+	tf, err := exec.LookPath("terraform")
+	if err != nil {
+		t.Fatal("terraform not on PATH (make test installs it)")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-obs"), "../..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	rc := filepath.Join(dir, "terraformrc")
+	mustWrite(t, rc, fmt.Sprintf(`provider_installation {
+  dev_overrides { "registry.terraform.io/obsprovider/obs" = %q }
+  direct {}
+}
+`, bin))
+	return cliRun{t: t, tf: tf, rc: rc, extraEnv: []string{"XDG_CACHE_HOME=" + filepath.Join(dir, "cache")}}
+}
+
+// cliProviderConfig addresses the local server by IP (the built provider
+// has no dialer of the tests'), so requests go path-style.
+func (s *testServer) cliProviderConfig() string {
+	return fmt.Sprintf(`terraform {
+  required_providers {
+    obs = { source = "obsprovider/obs" }
+  }
+}
+
+provider "obs" {
+  endpoint    = "http://%s"
+  path_style  = true
+  region      = "local-1"
+  access_key  = %q
+  secret_key  = %q
+  max_retries = 1
+}
+`, s.Addr(), testAccessKey, testSecretKey)
+}
+
+// Through the terraform binary: an object uploaded in 8 MiB parts, then
+// (1) terraform import into the same configuration and
+// (2) plan -generate-config-out with an import block, whose generated block
+// is valid and, with the file in place, plans nothing but the import; after
+// each, plan -detailed-exitcode exits 0.
+func TestObjectMultipart_importThroughCLI(t *testing.T) {
+	cli := newCLI(t)
+	srv := startServer(t)
+	root := t.TempDir()
+	src, _ := writeSource(t, root, "data.bin", 2*8*mib+4*mib, 24)
+	key := "cli/data.bin"
+	block := fmt.Sprintf(`
+resource "obs_object_multipart" "img" {
+  bucket    = %q
+  key       = %q
+  source    = %q
+  part_size = %d
+}
+`, testBucket, key, hcl(src), 8*mib)
+
+	seed := filepath.Join(root, "seed")
+	mustWrite(t, filepath.Join(seed, "main.tf"), srv.cliProviderConfig()+block)
+	if out, code := cli.run(seed, "apply", "-auto-approve", "-input=false"); code != 0 {
+		t.Fatalf("seed apply exited %d:\n%s", code, out)
+	}
+
+	imp := filepath.Join(root, "import")
+	mustWrite(t, filepath.Join(imp, "main.tf"), srv.cliProviderConfig()+block)
+	if out, code := cli.run(imp, "import", "-input=false", "obs_object_multipart.img", testBucket+"/"+key); code != 0 {
+		t.Fatalf("terraform import exited %d:\n%s", code, out)
+	}
+	if out, code := cli.run(imp, "plan", "-detailed-exitcode", "-input=false"); code != 0 {
+		t.Fatalf("plan after terraform import exited %d, want 0 (no changes):\n%s", code, out)
+	}
+
+	gen := filepath.Join(root, "generate")
+	mustWrite(t, filepath.Join(gen, "main.tf"), srv.cliProviderConfig()+fmt.Sprintf(`
+import {
+  to = obs_object_multipart.img
+  id = "%s/%s"
+}
+`, testBucket, key))
+	out, code := cli.run(gen, "plan", "-input=false", "-generate-config-out=generated.tf")
+	generated, err := os.ReadFile(filepath.Join(gen, "generated.tf"))
+	if code != 0 || err != nil {
+		t.Fatalf("plan -generate-config-out exited %d (%v):\n%s", code, err, out)
+	}
+	for _, want := range []string{fmt.Sprintf("source                        = %q", src), "part_size                     = 8388608", "concurrency                   = 4"} {
+		if !strings.Contains(string(generated), want) {
+			t.Errorf("generated configuration lacks %s:\n%s", want, generated)
+		}
+	}
+	// With the generated block in place the plan imports and changes
+	// nothing; a pending import makes -detailed-exitcode exit 2.
+	out, code = cli.run(gen, "plan", "-detailed-exitcode", "-input=false")
+	if code != 2 || !strings.Contains(out, "Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.") {
+		t.Fatalf("plan with the generated configuration exited %d, want 2 with only the import:\n%s", code, out)
+	}
+	if out, code := cli.run(gen, "apply", "-auto-approve", "-input=false"); code != 0 {
+		t.Fatalf("apply of the import exited %d:\n%s", code, out)
+	}
+	if out, code := cli.run(gen, "plan", "-detailed-exitcode", "-input=false"); code != 0 {
+		t.Fatalf("plan after the import apply exited %d, want 0 (no changes):\n%s", code, out)
 	}
 }
