@@ -23,6 +23,7 @@ const (
 	OpUploadPart              Op = "UploadPart"
 	OpListParts               Op = "ListParts"
 	OpListMultipartUploads    Op = "ListMultipartUploads"
+	OpListObjects             Op = "ListObjects"
 	OpCompleteMultipartUpload Op = "CompleteMultipartUpload"
 	OpAbortMultipartUpload    Op = "AbortMultipartUpload"
 	// OpUnknown is any request the server does not implement.
@@ -30,7 +31,7 @@ const (
 )
 
 var allOps = []Op{OpCreateBucket, OpHeadBucket, OpDeleteBucket, OpPutObject, OpGetObject, OpHeadObject,
-	OpDeleteObject, OpInitiateMultipartUpload, OpUploadPart, OpListParts, OpListMultipartUploads,
+	OpDeleteObject, OpInitiateMultipartUpload, OpUploadPart, OpListParts, OpListMultipartUploads, OpListObjects,
 	OpCompleteMultipartUpload, OpAbortMultipartUpload, OpUnknown}
 
 // Fault describes a misbehaviour injected into requests of one operation.
