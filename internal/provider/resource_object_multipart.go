@@ -47,6 +47,8 @@ func (r *objectMultipartResource) Schema(ctx context.Context, _ resource.SchemaR
 func (r *objectMultipartResource) ConfigValidators(context.Context) []resource.ConfigValidator {
 	return []resource.ConfigValidator{
 		resourcevalidator.RequiredTogether(path.MatchRoot("object_lock_mode"), path.MatchRoot("object_lock_retain_until_date")),
+		resourcevalidator.Conflicting(path.MatchRoot("sse_c_key"), path.MatchRoot("sse_c_key_wo")),
+		resourcevalidator.RequiredTogether(path.MatchRoot("sse_c_key_wo"), path.MatchRoot("sse_c_key_wo_version")),
 	}
 }
 
@@ -207,6 +209,8 @@ func partCount(l upload.Layout) int {
 func (r *objectMultipartResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan objectMultipartModelV0
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	// Write-only values are only in the configuration.
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("sse_c_key_wo"), &plan.SSECKeyWO)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -236,6 +240,7 @@ func (r *objectMultipartResource) Update(ctx context.Context, req resource.Updat
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("sse_c_key_wo"), &plan.SSECKeyWO)...)
 	timeout, diags := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -328,7 +333,7 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 	plan.VersionID = types.StringValue(out.VersionID)
 	plan.PartCount = types.Int64Value(int64(partCount(out.Layout)))
 	plan.EffectivePartSize = types.Int64Value(out.Layout.PartSize)
-	diags.Append(st.Set(ctx, &plan)...)
+	diags.Append(st.Set(ctx, plan.withoutWriteOnly())...)
 	diags.Append(setPrivate(ctx, priv, privateSource, src)...)
 	diags.Append(setPrivate(ctx, priv, privateUpload, nil)...)
 	diags.Append(setPrivate(ctx, priv, privateObject, r.objectIdentity(ctx, plan, out))...)
@@ -350,7 +355,7 @@ func (r *objectMultipartResource) saveFailure(ctx context.Context, plan objectMu
 		diags.Append(st.Set(ctx, prior)...)
 	case record != nil:
 		plan.setUploadNull()
-		diags.Append(st.Set(ctx, &plan)...)
+		diags.Append(st.Set(ctx, plan.withoutWriteOnly())...)
 	default:
 		return
 	}
@@ -392,7 +397,17 @@ func (r *objectMultipartResource) Read(ctx context.Context, req resource.ReadReq
 	resp.Diagnostics.Append(diags...)
 	uploadOpen := r.reportPendingUpload(ctx, bucket, key, pending, resp)
 
-	info, err := r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key, SSEC: state.sseC()})
+	info, err := r.statObject(ctx, state)
+	if err != nil && imported && !obs.IsNotFound(err) {
+		// An SSE-C object cannot be HEADed without its key, which import
+		// does not have; its listing entry tells size and ETag.
+		if listed, lerr := r.data.client.ListObject(ctx, bucket, key); lerr == nil {
+			resp.Diagnostics.AddWarning(fmt.Sprintf("Importing OBS object %s/%s: metadata not readable", bucket, key),
+				fmt.Sprintf("HEAD failed (%s), as it does for an SSE-C object without its key; only the size and ETag of the "+
+					"object were imported. The next apply uploads it again, with the key in the configuration.", describeOBSError(err)))
+			info, err = listed, nil
+		}
+	}
 	if obs.IsNotFound(err) {
 		if uploadOpen {
 			// A failed create: keep it, so the next apply resumes and a
@@ -425,6 +440,17 @@ func (r *objectMultipartResource) Read(ctx context.Context, req resource.ReadReq
 		state.SourceSHA256 = types.StringValue(remoteSHA)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// statObject reads what state needs of the object: HEAD, or, for an object
+// whose SSE-C key is write-only (not in state, so not here), its listing
+// entry: size, ETag and last modified time, but no metadata.
+func (r *objectMultipartResource) statObject(ctx context.Context, state objectMultipartModelV0) (obs.ObjectInfo, error) {
+	bucket, key := state.Bucket.ValueString(), state.Key.ValueString()
+	if state.keyWriteOnly() {
+		return r.data.client.ListObject(ctx, bucket, key)
+	}
+	return r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key, SSEC: state.sseC()})
 }
 
 // reportPendingUpload warns about an open upload recorded by a failed apply,
@@ -553,7 +579,7 @@ func (r *objectMultipartResource) Delete(ctx context.Context, req resource.Delet
 	if state.ETag.IsNull() || state.ETag.ValueString() == "" {
 		return // no upload of ours ever completed at this key
 	}
-	info, err := r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key, SSEC: state.sseC()})
+	info, err := r.statObject(ctx, state)
 	if obs.IsNotFound(err) {
 		return
 	}

@@ -57,6 +57,8 @@ type objectMultipartModelV0 struct {
 	ServerSideEncryption      types.String   `tfsdk:"server_side_encryption"`
 	KMSKeyID                  types.String   `tfsdk:"kms_key_id"`
 	SSECKey                   types.String   `tfsdk:"sse_c_key"`
+	SSECKeyWO                 types.String   `tfsdk:"sse_c_key_wo"`
+	SSECKeyWOVersion          types.Int64    `tfsdk:"sse_c_key_wo_version"`
 	ObjectLockMode            types.String   `tfsdk:"object_lock_mode"`
 	ObjectLockRetainUntilDate types.String   `tfsdk:"object_lock_retain_until_date"`
 	Grants                    types.Object   `tfsdk:"grants"`
@@ -105,6 +107,7 @@ func objectOptionsChanged(a, b objectMultipartModelV0) bool {
 		!a.ServerSideEncryption.Equal(b.ServerSideEncryption) ||
 		!a.KMSKeyID.Equal(b.KMSKeyID) ||
 		!a.SSECKey.Equal(b.SSECKey) ||
+		!a.SSECKeyWOVersion.Equal(b.SSECKeyWOVersion) ||
 		!a.ObjectLockMode.Equal(b.ObjectLockMode) ||
 		!a.ObjectLockRetainUntilDate.Equal(b.ObjectLockRetainUntilDate) ||
 		!a.Grants.Equal(b.Grants)
@@ -131,18 +134,31 @@ func (m *objectMultipartModelV0) setUploadNull() {
 	m.PartCount, m.EffectivePartSize = types.Int64Null(), types.Int64Null()
 }
 
-// sseC returns the SSE-C key, or nil.
+// sseC returns the SSE-C key, or nil. The write-only key is only there in
+// a model that Create or Update filled in from the configuration.
 func (m objectMultipartModelV0) sseC() *obs.SSECustomerKey {
-	if m.SSECKey.IsNull() || m.SSECKey.ValueString() == "" {
-		return nil
+	for _, k := range []types.String{m.SSECKey, m.SSECKeyWO} {
+		if k.ValueString() != "" {
+			return &obs.SSECustomerKey{KeyBase64: k.ValueString()}
+		}
 	}
-	return &obs.SSECustomerKey{KeyBase64: m.SSECKey.ValueString()}
+	return nil
+}
+
+// keyWriteOnly reports whether the object is encrypted with a write-only
+// SSE-C key, which Read and Delete never have: they cannot HEAD it.
+func (m objectMultipartModelV0) keyWriteOnly() bool { return !m.SSECKeyWOVersion.IsNull() }
+
+// withoutWriteOnly is m as state holds it: without the write-only key.
+func (m objectMultipartModelV0) withoutWriteOnly() *objectMultipartModelV0 {
+	m.SSECKeyWO = types.StringNull()
+	return &m
 }
 
 // encrypted reports whether OBS encrypts the object server-side (its ETag
 // is then not an MD5).
 func (m objectMultipartModelV0) encrypted() bool {
-	return m.sseC() != nil || m.ServerSideEncryption.ValueString() == "kms"
+	return m.sseC() != nil || m.keyWriteOnly() || m.ServerSideEncryption.ValueString() == "kms"
 }
 
 // objectOptions builds the engine's object options from a planned model.
