@@ -226,9 +226,10 @@ func TestObjectMultipart_sseCKeyWriteOnlyNeedsTerraform111(t *testing.T) {
 	}
 }
 
-// Through the terraform binary: the write-only key is in no state file,
-// saved plan (raw bytes and every file inside it), `terraform show -json`
-// or trace log.
+// Through the terraform binary: the write-only key, given as an ephemeral
+// variable, is in no state file, saved plan (raw bytes and every file inside
+// it), `terraform show -json` or trace log. (Terraform saves the value of a
+// variable that is not ephemeral in plan files, whatever the provider does.)
 func TestObjectMultipart_sseCKeyWriteOnlyNeverStored(t *testing.T) {
 	cli := newCLI(t)
 	srv := startServer(t)
@@ -243,6 +244,7 @@ func TestObjectMultipart_sseCKeyWriteOnlyNeverStored(t *testing.T) {
 variable "sse_c_key" {
   type      = string
   sensitive = true
+  ephemeral = true # a plain variable's value is saved in plan files
 }
 
 resource "obs_object_multipart" "test" {
