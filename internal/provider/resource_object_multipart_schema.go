@@ -123,7 +123,7 @@ func objectMultipartSchemaV0(ctx context.Context) schema.Schema {
 			},
 			"metadata": schema.MapAttribute{
 				MarkdownDescription: "User metadata (`x-obs-meta-*`). Names are lower-case letters, digits and `-`; names and values " +
-					"are US-ASCII; at most 8 KiB in total including the two entries the provider adds (`" + metaSHA256 + "`, `" + metaSource + "`). Default: none.",
+					"are US-ASCII; at most 8 KiB in total including the three entries the provider adds (`" + metaSHA256 + "`, `" + metaSource + "`, `" + metaPartSize + "`). Default: none.",
 				ElementType: types.StringType,
 				Optional:    true,
 				Validators:  []validator.Map{metadataValidator{}},
