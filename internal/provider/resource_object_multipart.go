@@ -490,7 +490,10 @@ func (r *objectMultipartResource) reportPendingUpload(ctx context.Context, bucke
 	return true
 }
 
-// fillImported sets state from the object after an import.
+// fillImported sets state from the object after an import. The part size is
+// the one the object records (tf-part-size) when it gives the object's part
+// count, else the likeliest of those that do; settings OBS does not record
+// (concurrency, timeouts, ACL, tags, ...) get their defaults.
 func (r *objectMultipartResource) fillImported(ctx context.Context, state *objectMultipartModelV0, info obs.ObjectInfo, diags *diag.Diagnostics) {
 	state.ID = types.StringValue(objectID(state.Bucket.ValueString(), state.Key.ValueString()))
 	if src, ok := sourceFromMetadata(info.Metadata); ok {
