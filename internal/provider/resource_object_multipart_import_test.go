@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
-	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,8 +18,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 	"github.com/obsprovider/terraform-provider-obs/internal/upload"
 )
 
@@ -45,24 +44,26 @@ var importCases = []struct {
 }
 
 func testAccObjectMultipartConfig_partSize(srv *testServer, key, source string, partSize int64) string {
-	return srv.providerConfig() + fmt.Sprintf(`
-resource "obs_object_multipart" "test" {
-  bucket    = %q
-  key       = %q
-  source    = %q
-  part_size = %d
+	return srv.providerConfig() + acctest.ObjectBlock("test", obslocaltest.Bucket, key, source, acctest.Attr("part_size", partSize))
 }
-`, testBucket, key, hcl(source), partSize)
+
+// importBlock is an import block of the object bucket/key into
+// obs_object_multipart.name.
+func importBlock(name, key string) string {
+	return acctest.Block("import", acctest.Attr("to", acctest.Expr("obs_object_multipart."+name)),
+		acctest.Attr("id", obslocaltest.Bucket+"/"+key))
 }
 
 // An object this provider uploaded with 5, 8 or 64 MiB parts, imported into
 // the same configuration, gives the same state (terraform import) and an
 // import block plans nothing else: part_size comes back as configured.
 func TestObjectMultipart_importMatchingConfig(t *testing.T) {
+	t.Parallel()
 	for _, c := range importCases {
 		t.Run(c.name, func(t *testing.T) {
-			srv := startServer(t)
-			src, _ := writeSource(t, t.TempDir(), "data.bin", c.size, 21)
+			t.Parallel()
+			srv := newTestServer(t)
+			src, _ := acctest.WriteSource(t, t.TempDir(), "data.bin", c.size, 21)
 			key := "import/" + c.name + ".bin"
 			cfg := testAccObjectMultipartConfig_partSize(srv, key, src, c.partSize)
 			resource.UnitTest(t, resource.TestCase{
@@ -103,6 +104,7 @@ func TestObjectMultipart_importMatchingConfig(t *testing.T) {
 // with part_size unset, the one inferred from the size and part count), and
 // the next plan is empty.
 func TestObjectMultipart_importForeignMultipart(t *testing.T) {
+	t.Parallel()
 	for _, c := range importCases {
 		for _, configured := range []bool{true, false} {
 			if !configured && !c.inferred {
@@ -113,30 +115,20 @@ func TestObjectMultipart_importForeignMultipart(t *testing.T) {
 				name = c.name + "/part_size_set"
 			}
 			t.Run(name, func(t *testing.T) {
+				t.Parallel()
 				if got := upload.InferPartSize(int64(c.size), 3); got == c.partSize != c.inferred {
 					t.Fatalf("%d bytes in 3 parts infer %d; the case says inferred = %v", c.size, got, c.inferred)
 				}
-				srv := startServer(t)
-				src, sum := writeSource(t, t.TempDir(), "data.bin", c.size, 22)
+				srv := newTestServer(t)
+				src, sum := acctest.WriteSource(t, t.TempDir(), "data.bin", c.size, 22)
 				key := "foreign/" + c.name + ".bin"
 				uploadAsAnotherTool(t, srv, key, src, c.partSize)
-				partSize := ""
+				var partSize []acctest.Arg
 				if configured {
-					partSize = fmt.Sprintf("part_size = %d", c.partSize)
+					partSize = append(partSize, acctest.Attr("part_size", c.partSize))
 				}
-				cfg := srv.providerConfig() + fmt.Sprintf(`
-import {
-  to = obs_object_multipart.test
-  id = "%s/%s"
-}
-
-resource "obs_object_multipart" "test" {
-  bucket = %q
-  key    = %q
-  source = %q
-  %s
-}
-`, testBucket, key, testBucket, key, hcl(src), partSize)
+				cfg := srv.providerConfig() + importBlock("test", key) +
+					acctest.ObjectBlock("test", obslocaltest.Bucket, key, src, partSize...)
 				resource.UnitTest(t, resource.TestCase{
 					ProtoV6ProviderFactories: srv.providerFactories(),
 					Steps: []resource.TestStep{
@@ -173,14 +165,7 @@ resource "obs_object_multipart" "test" {
 // another tool would.
 func uploadAsAnotherTool(t *testing.T, srv *testServer, key, path string, partSize int64) {
 	t.Helper()
-	var d net.Dialer
-	c, err := obs.New(obs.Config{
-		Endpoint:  "http://" + testDomain + ":" + srv.port(),
-		AccessKey: testAccessKey, SecretKey: testSecretKey,
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, network, srv.Addr())
-		},
-	})
+	c, err := obs.New(srv.client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +175,7 @@ func uploadAsAnotherTool(t *testing.T, srv *testServer, key, path string, partSi
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	id, err := c.InitiateMultipartUpload(ctx, obs.InitiateInput{Bucket: testBucket, Key: key,
+	id, err := c.InitiateMultipartUpload(ctx, obs.InitiateInput{Bucket: obslocaltest.Bucket, Key: key,
 		Options: obs.ObjectOptions{ContentType: "application/octet-stream"}})
 	if err != nil {
 		t.Fatal(err)
@@ -199,14 +184,14 @@ func uploadAsAnotherTool(t *testing.T, srv *testServer, key, path string, partSi
 	for off, n := int64(0), 1; off < int64(len(data)); off, n = off+partSize, n+1 {
 		size := min(partSize, int64(len(data))-off)
 		sum := md5.Sum(data[off : off+size])
-		etag, err := c.UploadPart(ctx, obs.UploadPartInput{Bucket: testBucket, Key: key, UploadID: id, PartNumber: n,
+		etag, err := c.UploadPart(ctx, obs.UploadPartInput{Bucket: obslocaltest.Bucket, Key: key, UploadID: id, PartNumber: n,
 			Body: bytes.NewReader(data), Offset: off, Size: size, ContentMD5: sum[:]})
 		if err != nil {
 			t.Fatal(err)
 		}
 		parts = append(parts, obs.Part{Number: n, ETag: etag})
 	}
-	if _, err := c.CompleteMultipartUpload(ctx, obs.CompleteInput{Bucket: testBucket, Key: key, UploadID: id, Parts: parts}); err != nil {
+	if _, err := c.CompleteMultipartUpload(ctx, obs.CompleteInput{Bucket: obslocaltest.Bucket, Key: key, UploadID: id, Parts: parts}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -215,38 +200,17 @@ func uploadAsAnotherTool(t *testing.T, srv *testServer, key, path string, partSi
 // records the defaults, so a configuration that sets others plans an update
 // that changes only them, and its apply sends nothing.
 func TestObjectMultipart_importTransferSettings(t *testing.T) {
-	srv := startServer(t)
-	src, _ := writeSource(t, t.TempDir(), "data.bin", 3*testPartSize, 23)
+	t.Parallel()
+	srv := newTestServer(t)
+	src, _ := acctest.WriteSource(t, t.TempDir(), "data.bin", 3*testPartSize, 23)
 	key := "import/settings.bin"
-	seed := srv.providerConfig() + fmt.Sprintf(`
-resource "obs_object_multipart" "seed" {
-  bucket      = %q
-  key         = %q
-  source      = %q
-  part_size   = %d
-  concurrency = 8
-  timeouts = {
-    create = "1h"
-  }
-}
-`, testBucket, key, hcl(src), testPartSize)
-	imported := seed + fmt.Sprintf(`
-import {
-  to = obs_object_multipart.test
-  id = "%s/%s"
-}
-
-resource "obs_object_multipart" "test" {
-  bucket      = %q
-  key         = %q
-  source      = %q
-  part_size   = %d
-  concurrency = 8
-  timeouts = {
-    create = "1h"
-  }
-}
-`, testBucket, key, testBucket, key, hcl(src), testPartSize)
+	settings := []acctest.Arg{
+		acctest.Attr("part_size", testPartSize),
+		acctest.Attr("concurrency", 8),
+		acctest.Raw("timeouts = {\n  create = \"1h\"\n}"),
+	}
+	seed := srv.providerConfig() + acctest.ObjectBlock("seed", obslocaltest.Bucket, key, src, settings...)
+	imported := seed + importBlock("test", key) + acctest.ObjectBlock("test", obslocaltest.Bucket, key, src, settings...)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: srv.providerFactories(),
 		Steps: []resource.TestStep{
@@ -275,104 +239,29 @@ resource "obs_object_multipart" "test" {
 	})
 }
 
-// cliRun runs the terraform binary with a CLI config of its own.
-type cliRun struct {
-	t        *testing.T
-	tf, rc   string
-	extraEnv []string
-}
-
-// run runs terraform in dir and returns its output and exit code.
-func (c cliRun) run(dir string, args ...string) (string, int) {
-	c.t.Helper()
-	cmd := exec.Command(c.tf, append([]string{args[0], "-no-color"}, args[1:]...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), append([]string{"TF_CLI_CONFIG_FILE=" + c.rc, "TF_IN_AUTOMATION=1"}, c.extraEnv...)...)
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return string(out), 0
-	case errors.As(err, &ee):
-		return string(out), ee.ExitCode()
-	default:
-		c.t.Fatalf("terraform %v: %v", args, err)
-		return "", -1
-	}
-}
-
-// newCLI builds the provider and writes a CLI config whose dev_overrides
-// point terraform at it.
-func newCLI(t *testing.T) cliRun {
-	t.Helper()
-	tf, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Fatal("terraform not on PATH (make test installs it)")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-obs"), "../..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	rc := filepath.Join(dir, "terraformrc")
-	mustWrite(t, rc, fmt.Sprintf(`provider_installation {
-  dev_overrides { "registry.terraform.io/obsprovider/obs" = %q }
-  direct {}
-}
-`, bin))
-	return cliRun{t: t, tf: tf, rc: rc, extraEnv: []string{"XDG_CACHE_HOME=" + filepath.Join(dir, "cache")}}
-}
-
-// cliProviderConfig addresses the local server by IP (the built provider
-// has no dialer of the tests'), so requests go path-style.
-func (s *testServer) cliProviderConfig() string {
-	return fmt.Sprintf(`terraform {
-  required_providers {
-    obs = { source = "obsprovider/obs" }
-  }
-}
-
-provider "obs" {
-  endpoint    = "http://%s"
-  path_style  = true
-  region      = "local-1"
-  access_key  = %q
-  secret_key  = %q
-  max_retries = 1
-}
-`, s.Addr(), testAccessKey, testSecretKey)
-}
-
 // Through the terraform binary: an object uploaded in 8 MiB parts, then
 // (1) terraform import into the same configuration and
 // (2) plan -generate-config-out with an import block, whose generated block
 // is valid and, with the file in place, plans nothing but the import; after
 // each, plan -detailed-exitcode exits 0.
 func TestObjectMultipart_importThroughCLI(t *testing.T) {
-	cli := newCLI(t)
-	srv := startServer(t)
+	t.Parallel()
+	cli := newTerraformCLI(t)
+	srv := newTestServer(t)
 	root := t.TempDir()
-	src, _ := writeSource(t, root, "data.bin", 2*8*mib+4*mib, 24)
+	src, _ := acctest.WriteSource(t, root, "data.bin", 2*8*mib+4*mib, 24)
 	key := "cli/data.bin"
-	block := fmt.Sprintf(`
-resource "obs_object_multipart" "img" {
-  bucket    = %q
-  key       = %q
-  source    = %q
-  part_size = %d
-}
-`, testBucket, key, hcl(src), 8*mib)
+	block := acctest.ObjectBlock("img", obslocaltest.Bucket, key, src, acctest.Attr("part_size", 8*mib))
 
 	seed := filepath.Join(root, "seed")
-	mustWrite(t, filepath.Join(seed, "main.tf"), srv.cliProviderConfig()+block)
+	cli.writeConfig(seed, srv.cliProviderConfig()+block)
 	if out, code := cli.run(seed, "apply", "-auto-approve", "-input=false"); code != 0 {
 		t.Fatalf("seed apply exited %d:\n%s", code, out)
 	}
 
 	imp := filepath.Join(root, "import")
-	mustWrite(t, filepath.Join(imp, "main.tf"), srv.cliProviderConfig()+block)
-	if out, code := cli.run(imp, "import", "-input=false", "obs_object_multipart.img", testBucket+"/"+key); code != 0 {
+	cli.writeConfig(imp, srv.cliProviderConfig()+block)
+	if out, code := cli.run(imp, "import", "-input=false", "obs_object_multipart.img", obslocaltest.Bucket+"/"+key); code != 0 {
 		t.Fatalf("terraform import exited %d:\n%s", code, out)
 	}
 	if out, code := cli.run(imp, "plan", "-detailed-exitcode", "-input=false"); code != 0 {
@@ -380,12 +269,7 @@ resource "obs_object_multipart" "img" {
 	}
 
 	gen := filepath.Join(root, "generate")
-	mustWrite(t, filepath.Join(gen, "main.tf"), srv.cliProviderConfig()+fmt.Sprintf(`
-import {
-  to = obs_object_multipart.img
-  id = "%s/%s"
-}
-`, testBucket, key))
+	cli.writeConfig(gen, srv.cliProviderConfig()+importBlock("img", key))
 	out, code := cli.run(gen, "plan", "-input=false", "-generate-config-out=generated.tf")
 	generated, err := os.ReadFile(filepath.Join(gen, "generated.tf"))
 	if code != 0 || err != nil {

@@ -23,7 +23,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
+	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
 // testSSECKey returns a base64 SSE-C key made of b.
@@ -31,23 +33,25 @@ func testSSECKey(b byte) string {
 	return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32))
 }
 
-func testAccObjectMultipartConfig_sseCWO(srv *testServer, key, source, sseKey string, version int) string {
-	return srv.providerConfig() + fmt.Sprintf(`
-resource "obs_object_multipart" "test" {
-  bucket               = %q
-  key                  = %q
-  source               = %q
-  part_size            = %d
-  sse_c_key_wo         = %q
-  sse_c_key_wo_version = %d
+// newSSECTestServer starts the local server over HTTPS, which SSE-C needs
+// (the provider refuses an SSE-C key with an http:// endpoint, the server
+// an SSE-C request over plain HTTP).
+func newSSECTestServer(t *testing.T) *testServer {
+	t.Helper()
+	return newTestServer(t, obslocaltest.WithSelfSignedTLS())
 }
-`, testBucket, key, hcl(source), testPartSize, sseKey, version)
+
+func testAccObjectMultipartConfig_sseCWO(srv *testServer, key, source, sseKey string, version int) string {
+	return srv.providerConfig() + acctest.ObjectBlock("test", obslocaltest.Bucket, key, source,
+		acctest.Attr("part_size", testPartSize),
+		acctest.Attr("sse_c_key_wo", sseKey),
+		acctest.Attr("sse_c_key_wo_version", version))
 }
 
 // checkSSECKey asserts the object is stored encrypted with the SSE-C key.
 func checkSSECKey(srv *testServer, key, sseKey string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		_, info, err := srv.ObjectSHA256(testBucket, key)
+		_, info, err := srv.ObjectSHA256(obslocaltest.Bucket, key)
 		if err != nil {
 			return err
 		}
@@ -83,8 +87,9 @@ func checkStateLacks(s string) resource.TestCheckFunc {
 // new version uploads again; a new key alone goes unnoticed; destroy
 // deletes the object without the key.
 func TestObjectMultipart_sseCKeyWriteOnly(t *testing.T) {
-	srv := startServer(t)
-	src, sum := writeSource(t, t.TempDir(), "data.bin", 3*testPartSize+7, 31)
+	t.Parallel()
+	srv := newSSECTestServer(t)
+	src, sum := acctest.WriteSource(t, t.TempDir(), "data.bin", 3*testPartSize+7, 31)
 	key := "sse-c/wo.bin"
 	k1, k2, k3 := testSSECKey(1), testSSECKey(2), testSSECKey(3)
 	resource.UnitTest(t, resource.TestCase{
@@ -139,32 +144,32 @@ func TestObjectMultipart_sseCKeyWriteOnly(t *testing.T) {
 	})
 }
 
-// The write-only key conflicts with sse_c_key, needs its version, and is
-// validated like sse_c_key without echoing the value.
+// The write-only key conflicts with sse_c_key, needs its version, is
+// validated like sse_c_key without echoing the value, and is refused with
+// an http:// endpoint like sse_c_key.
 func TestObjectMultipart_sseCKeyWriteOnlyValidation(t *testing.T) {
-	srv := startServer(t)
-	src, _ := writeSource(t, t.TempDir(), "data.bin", 1000, 32)
+	t.Parallel()
+	https, plain := newSSECTestServer(t), newTestServer(t)
+	src, _ := acctest.WriteSource(t, t.TempDir(), "data.bin", 1000, 32)
 	for _, c := range []struct {
-		name, attrs, want string
+		name  string
+		srv   *testServer
+		attrs []acctest.Arg
+		want  string
 	}{
-		{"both keys", fmt.Sprintf("sse_c_key = %q\nsse_c_key_wo = %q\nsse_c_key_wo_version = 1", testSSECKey(1), testSSECKey(2)), `(?s)sse_c_key.*cannot be configured together|(?s)Invalid Attribute Combination`},
-		{"no version", fmt.Sprintf("sse_c_key_wo = %q", testSSECKey(1)), `(?s)sse_c_key_wo_version.*must be specified|Invalid Attribute Combination`},
-		{"version alone", "sse_c_key_wo_version = 1", `Invalid Attribute Combination`},
-		{"bad key", "sse_c_key_wo = \"bm90LWEta2V5\"\nsse_c_key_wo_version = 1", `(?s)sse_c_key_wo must be a base64-encoded 256-bit`},
-		{"with kms", fmt.Sprintf("sse_c_key_wo = %q\nsse_c_key_wo_version = 1\nserver_side_encryption = \"kms\"", testSSECKey(1)), `(?s)Invalid Attribute Combination`},
+		{"both keys", https, []acctest.Arg{acctest.Attr("sse_c_key", testSSECKey(1)), acctest.Attr("sse_c_key_wo", testSSECKey(2)), acctest.Attr("sse_c_key_wo_version", 1)}, `(?s)sse_c_key.*cannot be configured together|(?s)Invalid Attribute Combination`},
+		{"no version", https, []acctest.Arg{acctest.Attr("sse_c_key_wo", testSSECKey(1))}, `(?s)sse_c_key_wo_version.*must be specified|Invalid Attribute Combination`},
+		{"version alone", https, []acctest.Arg{acctest.Attr("sse_c_key_wo_version", 1)}, `Invalid Attribute Combination`},
+		{"bad key", https, []acctest.Arg{acctest.Attr("sse_c_key_wo", "bm90LWEta2V5"), acctest.Attr("sse_c_key_wo_version", 1)}, `(?s)sse_c_key_wo must be a base64-encoded 256-bit`},
+		{"with kms", https, []acctest.Arg{acctest.Attr("sse_c_key_wo", testSSECKey(1)), acctest.Attr("sse_c_key_wo_version", 1), acctest.Attr("server_side_encryption", "kms")}, `(?s)Invalid Attribute Combination`},
+		{"over http", plain, []acctest.Arg{acctest.Attr("sse_c_key_wo", testSSECKey(1)), acctest.Attr("sse_c_key_wo_version", 1)}, `(?s)SSE-C needs HTTPS.*endpoint\s+is\s+http://.*sse_c_key_wo`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: srv.providerFactories(),
+				ProtoV6ProviderFactories: c.srv.providerFactories(),
 				Steps: []resource.TestStep{{
-					Config: srv.providerConfig() + fmt.Sprintf(`
-resource "obs_object_multipart" "test" {
-  bucket = %q
-  key    = "v.bin"
-  source = %q
-  %s
-}
-`, testBucket, hcl(src), c.attrs),
+					Config:      c.srv.providerConfig() + acctest.ObjectBlock("test", obslocaltest.Bucket, "v.bin", src, c.attrs...),
 					PlanOnly:    true,
 					ExpectError: regexp.MustCompile(c.want),
 				}},
@@ -178,7 +183,8 @@ resource "obs_object_multipart" "test" {
 // this machine, so the provider server is called as such a Terraform would,
 // with the client capability off.
 func TestObjectMultipart_sseCKeyWriteOnlyNeedsTerraform111(t *testing.T) {
-	srv, err := testProviderFactories()["obs"]()
+	t.Parallel()
+	srv, err := acctest.ProviderFactories(New("test")())["obs"]()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +198,7 @@ func TestObjectMultipart_sseCKeyWriteOnlyNeedsTerraform111(t *testing.T) {
 	for name, at := range typ.AttributeTypes {
 		vals[name] = tftypes.NewValue(at, nil)
 	}
-	vals["bucket"] = tftypes.NewValue(tftypes.String, testBucket)
+	vals["bucket"] = tftypes.NewValue(tftypes.String, obslocaltest.Bucket)
 	vals["key"] = tftypes.NewValue(tftypes.String, "k")
 	vals["source"] = tftypes.NewValue(tftypes.String, "/dev/null")
 	vals["sse_c_key_wo"] = tftypes.NewValue(tftypes.String, testSSECKey(1))
@@ -231,32 +237,28 @@ func TestObjectMultipart_sseCKeyWriteOnlyNeedsTerraform111(t *testing.T) {
 // it), `terraform show -json` or trace log. (Terraform saves the value of a
 // variable that is not ephemeral in plan files, whatever the provider does.)
 func TestObjectMultipart_sseCKeyWriteOnlyNeverStored(t *testing.T) {
-	cli := newCLI(t)
-	srv := startServer(t)
+	t.Parallel()
+	cli := newTerraformCLI(t)
+	srv := newSSECTestServer(t)
 	root := t.TempDir()
-	src, _ := writeSource(t, root, "data.bin", 2*testPartSize+3, 33)
+	src, _ := acctest.WriteSource(t, root, "data.bin", 2*testPartSize+3, 33)
 	work := filepath.Join(root, "work")
 	logFile := filepath.Join(root, "trace.log")
-	cli.extraEnv = append(cli.extraEnv, "TF_LOG=TRACE", "TF_LOG_PATH="+logFile)
+	cli.setenv("TF_LOG", "TRACE")
+	cli.setenv("TF_LOG_PATH", logFile)
 	k1, k2 := testSSECKey(4), testSSECKey(5)
 	write := func(sseKey string, version int) {
-		mustWrite(t, filepath.Join(work, "main.tf"), srv.cliProviderConfig()+fmt.Sprintf(`
+		cli.writeConfig(work, srv.cliProviderConfig()+`
 variable "sse_c_key" {
   type      = string
   sensitive = true
   ephemeral = true # a plain variable's value is saved in plan files
 }
-
-resource "obs_object_multipart" "test" {
-  bucket               = %q
-  key                  = "wo/data.bin"
-  source               = %q
-  part_size            = %d
-  sse_c_key_wo         = var.sse_c_key
-  sse_c_key_wo_version = %d
-}
-`, testBucket, hcl(src), testPartSize, version))
-		cli.extraEnv = append(cli.extraEnv, "TF_VAR_sse_c_key="+sseKey)
+`+acctest.ObjectBlock("test", obslocaltest.Bucket, "wo/data.bin", src,
+			acctest.Attr("part_size", testPartSize),
+			acctest.Attr("sse_c_key_wo", acctest.Expr("var.sse_c_key")),
+			acctest.Attr("sse_c_key_wo_version", version)))
+		cli.setenv("TF_VAR_sse_c_key", sseKey)
 	}
 	write(k1, 1)
 	if out, code := cli.run(work, "apply", "-auto-approve", "-input=false"); code != 0 {
