@@ -57,8 +57,7 @@ func checkSSECKey(srv *testServer, key, sseKey string) resource.TestCheckFunc {
 		}
 		raw, _ := base64.StdEncoding.DecodeString(sseKey)
 		sum := md5.Sum(raw)
-		// obslocal keeps its attribute names as stored, lower-case.
-		got := strings.Join(info.Headers["x-obs-server-side-encryption-customer-key-md5"], ",")
+		got := strings.Join(info.Headers["x-obs-server-side-encryption-customer-key-md5"], ",") //nolint:staticcheck // obslocal keeps x- names as stored, lower-case
 		if want := base64.StdEncoding.EncodeToString(sum[:]); got != want {
 			return fmt.Errorf("object %s has SSE-C key MD5 %q, want %q", key, got, want)
 		}
