@@ -457,17 +457,8 @@ func (c *client) ListUploads(ctx context.Context, bucket, key string) ([]Upload,
 	if err := checkObject(t, bucket, key); err != nil {
 		return nil, err
 	}
-	// The SDK's SigV4 signs query values as url.QueryEscape writes them,
-	// with a space as "+", where SigV4 requires "%20": a request whose
-	// prefix or marker holds a space fails with SignatureDoesNotMatch. So in
-	// V4 mode list under the part of key before its first space; the
-	// filter below still keeps only key itself.
-	prefix := key
-	if c.signature == sdk.SignatureV4 {
-		if i := strings.IndexByte(key, ' '); i >= 0 {
-			prefix = key[:i]
-		}
-	}
+	// The filter below keeps only key itself.
+	prefix := c.listPrefix(key)
 	var uploads []Upload
 	keyMarker, idMarker := "", ""
 	for {

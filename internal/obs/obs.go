@@ -31,6 +31,11 @@ type Client interface {
 	// HeadObject returns the object's metadata. A missing object is an
 	// error for which IsNotFound reports true.
 	HeadObject(ctx context.Context, in HeadInput) (ObjectInfo, error)
+	// ListObject returns the listing entry of exactly key: size, ETag, last
+	// modified time and storage class, without metadata. Unlike HeadObject
+	// it needs no SSE-C key. A missing key is an error for which IsNotFound
+	// reports true.
+	ListObject(ctx context.Context, bucket, key string) (ObjectInfo, error)
 	// DeleteObject deletes the object (the current version).
 	DeleteObject(ctx context.Context, bucket, key string) error
 	// PutObject uploads a whole object in one request (≤ 5 GB).

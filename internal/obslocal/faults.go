@@ -29,6 +29,7 @@ const (
 	OpUploadPartCopy          Op = "UploadPartCopy"
 	OpListParts               Op = "ListParts"
 	OpListMultipartUploads    Op = "ListMultipartUploads"
+	OpListObjects             Op = "ListObjects"
 	OpCompleteMultipartUpload Op = "CompleteMultipartUpload"
 	OpAbortMultipartUpload    Op = "AbortMultipartUpload"
 	// OpUnknown is any request the server does not implement.
@@ -37,7 +38,7 @@ const (
 
 var allOps = []Op{OpCreateBucket, OpHeadBucket, OpDeleteBucket, OpPutObject, OpGetObject, OpHeadObject,
 	OpDeleteObject, OpInitiateMultipartUpload, OpUploadPart, OpCopyObject, OpUploadPartCopy, OpListParts,
-	OpListMultipartUploads, OpCompleteMultipartUpload, OpAbortMultipartUpload, OpUnknown}
+	OpListMultipartUploads, OpListObjects, OpCompleteMultipartUpload, OpAbortMultipartUpload, OpUnknown}
 
 // Fault describes a misbehaviour injected into requests of one operation.
 // Faults apply only to requests that pass authentication. Several faults

@@ -63,6 +63,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rt route, auth a
 		e = s.listParts(w, r, rt)
 	case OpListMultipartUploads:
 		e = s.listUploads(w, r, rt)
+	case OpListObjects:
+		e = s.listObjects(w, r, rt, auth)
 	case OpCompleteMultipartUpload:
 		e = s.complete(w, r, rt, auth)
 	case OpAbortMultipartUpload:

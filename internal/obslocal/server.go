@@ -406,7 +406,7 @@ func (s *Server) route(r *http.Request) route {
 			if q.Has("uploads") {
 				rt.op = OpListMultipartUploads
 			} else {
-				rt.op = OpUnknown
+				rt.op = OpListObjects
 			}
 		default:
 			rt.op = OpUnknown

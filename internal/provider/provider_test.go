@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -18,14 +19,27 @@ func TestMain(m *testing.M) { acctest.Main(m) }
 type testServer struct {
 	*obslocal.Server
 	client obs.Config
+	caFile string // the CA of a server started with WithSelfSignedTLS, or ""
 }
 
-// newTestServer starts the local OBS server. The provider reaches it by
-// virtual-hosted addressing (http://tf-test.obs.local:PORT/key) through the
-// server's loopback dialer, so it signs with the native OBS signature.
-func newTestServer(t *testing.T) *testServer {
-	srv, client := obslocaltest.Start(t)
-	return &testServer{Server: srv, client: client}
+// newTestServer starts the local OBS server, as opts change it. The
+// provider reaches it by virtual-hosted addressing
+// (http://tf-test.obs.local:PORT/key) through the server's loopback dialer,
+// so it signs with the native OBS signature. With
+// obslocaltest.WithSelfSignedTLS the endpoint is https:// and the provider
+// trusts the server's CA through ca_file (SSE-C needs HTTPS).
+func newTestServer(t *testing.T, opts ...obslocaltest.Option) *testServer {
+	t.Helper()
+	srv, client := obslocaltest.Start(t, opts...)
+	s := &testServer{Server: srv, client: client}
+	if cert := srv.SelfSignedCert(); cert != nil {
+		dir := t.TempDir()
+		if err := cert.WriteFiles(dir); err != nil {
+			t.Fatalf("writing the local server's CA: %v", err)
+		}
+		s.caFile = filepath.Join(dir, obslocal.CAFile)
+	}
+	return s
 }
 
 // providerFactories serve a provider of the test's own whose connections
@@ -37,13 +51,23 @@ func (s *testServer) providerFactories() map[string]func() (tfprotov6.ProviderSe
 // providerConfig is the provider block for the local server, with extra
 // arguments.
 func (s *testServer) providerConfig(extra ...acctest.Arg) string {
-	return acctest.ProviderBlock(append([]acctest.Arg{
-		acctest.Attr("endpoint", s.client.Endpoint),
+	return acctest.ProviderBlock(append(s.providerArgs(s.client.Endpoint), extra...)...)
+}
+
+// providerArgs are the provider block's arguments for the local server at
+// endpoint: credential, region, retries and, over HTTPS, its CA.
+func (s *testServer) providerArgs(endpoint string) []acctest.Arg {
+	args := []acctest.Arg{
+		acctest.Attr("endpoint", endpoint),
 		acctest.Attr("region", "local-1"),
 		acctest.Attr("access_key", s.client.AccessKey),
 		acctest.Attr("secret_key", s.client.SecretKey),
 		acctest.Attr("max_retries", 1),
-	}, extra...)...)
+	}
+	if s.caFile != "" {
+		args = append(args, acctest.Attr("ca_file", s.caFile))
+	}
+	return args
 }
 
 // objectSHA256 returns the hex SHA-256 of the stored object ("" if missing).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,8 @@ func (r *objectMultipartResource) Schema(ctx context.Context, _ resource.SchemaR
 func (r *objectMultipartResource) ConfigValidators(context.Context) []resource.ConfigValidator {
 	return []resource.ConfigValidator{
 		resourcevalidator.RequiredTogether(path.MatchRoot("object_lock_mode"), path.MatchRoot("object_lock_retain_until_date")),
+		resourcevalidator.Conflicting(path.MatchRoot("sse_c_key"), path.MatchRoot("sse_c_key_wo")),
+		resourcevalidator.RequiredTogether(path.MatchRoot("sse_c_key_wo"), path.MatchRoot("sse_c_key_wo_version")),
 	}
 }
 
@@ -116,7 +119,12 @@ func (r *objectMultipartResource) ModifyPlan(ctx context.Context, req resource.M
 		resp.Diagnostics.AddAttributeError(path.Root("part_size"), "Cannot split the source into parts", err.Error())
 		return
 	}
-	if state == nil || needsUpload(*state, plan) && !provenByETag(*state, plan) {
+	var proof upload.Layout
+	proven := false
+	if state != nil && needsUpload(*state, plan) {
+		proof, proven = etagProof(*state, plan)
+	}
+	if state == nil || needsUpload(*state, plan) && !proven {
 		plan.setUploadUnknown()
 		plan.PartCount = types.Int64Value(int64(partCount(layout)))
 		plan.EffectivePartSize = types.Int64Value(layout.PartSize)
@@ -126,8 +134,12 @@ func (r *objectMultipartResource) ModifyPlan(ctx context.Context, req resource.M
 					upload.FormatBytes(layout.Size), upload.MaxParts, upload.FormatBytes(plan.PartSize.ValueInt64()), upload.FormatBytes(layout.PartSize)))
 		}
 	} else {
+		// The object stays: a known etag tells Update to send nothing.
 		plan.ETag, plan.VersionID = state.ETag, state.VersionID
 		plan.PartCount, plan.EffectivePartSize = state.PartCount, state.EffectivePartSize
+		if proven {
+			plan.EffectivePartSize = types.Int64Value(proof.PartSize)
+		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -152,26 +164,40 @@ func needsUpload(state, plan objectMultipartModelV0) bool {
 		objectOptionsChanged(state, plan)
 }
 
-// provenByETag reports whether an object that carries no SHA-256 of ours
+// etagProof reports whether an object that carries no SHA-256 of ours
 // (uploaded by another tool, then imported) already holds the planned
-// content: its ETag, recomputed from the local file with the object's part
-// count, matches. Only meaningful without server-side encryption.
-func provenByETag(state, plan objectMultipartModelV0) bool {
+// content: its ETag, recomputed from the local file cut into the object's
+// part count, matches. The configured part size is tried first when it gives
+// that part count, then the one import inferred; each try reads the file.
+// It returns the layout that matched. Only meaningful without server-side
+// encryption.
+func etagProof(state, plan objectMultipartModelV0) (upload.Layout, bool) {
 	if state.SourceSHA256.ValueString() != "" || state.ETag.ValueString() == "" || plan.encrypted() ||
 		!state.Size.Equal(plan.Size) || objectOptionsChanged(state, plan) || plan.Source.IsUnknown() {
-		return false
+		return upload.Layout{}, false
 	}
 	size := plan.Size.ValueInt64()
-	layout := upload.Layout{Size: size, PartSize: size, Parts: 1, SinglePut: true}
-	if n := upload.MultipartETagParts(state.ETag.ValueString()); n > 0 {
-		l, err := upload.PlanParts(size, upload.InferPartSize(size, n))
-		if err != nil || l.Parts != n || l.SinglePut {
-			return false
+	n := upload.MultipartETagParts(state.ETag.ValueString())
+	var tried []upload.Layout
+	for _, p := range []int64{plan.PartSize.ValueInt64(), state.PartSize.ValueInt64()} {
+		if !upload.ConsistentPartSize(size, n, p) {
+			continue
 		}
-		layout = l
+		l, err := upload.PlanParts(size, p)
+		if err != nil || slices.ContainsFunc(tried, func(t upload.Layout) bool { return sameCut(t, l) }) {
+			continue
+		}
+		tried = append(tried, l)
+		if etag, err := upload.FileETag(plan.Source.ValueString(), l); err == nil && etag == state.ETag.ValueString() {
+			return l, true
+		}
 	}
-	etag, err := upload.FileETag(plan.Source.ValueString(), layout)
-	return err == nil && etag == state.ETag.ValueString()
+	return upload.Layout{}, false
+}
+
+// sameCut reports whether two layouts of one file cut the same byte ranges.
+func sameCut(a, b upload.Layout) bool {
+	return a.SinglePut == b.SinglePut && (a.SinglePut || a.PartSize == b.PartSize)
 }
 
 func partCount(l upload.Layout) int {
@@ -184,6 +210,8 @@ func partCount(l upload.Layout) int {
 func (r *objectMultipartResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan objectMultipartModelV0
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	// Write-only values are only in the configuration.
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("sse_c_key_wo"), &plan.SSECKeyWO)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -207,11 +235,13 @@ func (r *objectMultipartResource) Update(ctx context.Context, req resource.Updat
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !needsUpload(state, plan) || provenByETag(state, plan) {
-		// Only transfer settings, timeouts or the recorded source changed.
+	if !plan.ETag.IsUnknown() {
+		// The plan keeps the object (ModifyPlan): only transfer settings,
+		// timeouts or the recorded source changed.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("sse_c_key_wo"), &plan.SSECKeyWO)...)
 	timeout, diags := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -310,7 +340,7 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 	plan.VersionID = types.StringValue(out.VersionID)
 	plan.PartCount = types.Int64Value(int64(partCount(out.Layout)))
 	plan.EffectivePartSize = types.Int64Value(out.Layout.PartSize)
-	diags.Append(st.Set(ctx, &plan)...)
+	diags.Append(st.Set(ctx, plan.withoutWriteOnly())...)
 	diags.Append(setPrivate(ctx, priv, privateSource, src)...)
 	diags.Append(setPrivate(ctx, priv, privateUpload, nil)...)
 	diags.Append(setPrivate(ctx, priv, privateObject, r.objectIdentity(ctx, plan, out))...)
@@ -332,7 +362,7 @@ func (r *objectMultipartResource) saveFailure(ctx context.Context, plan objectMu
 		diags.Append(st.Set(ctx, prior)...)
 	case record != nil:
 		plan.setUploadNull()
-		diags.Append(st.Set(ctx, &plan)...)
+		diags.Append(st.Set(ctx, plan.withoutWriteOnly())...)
 	default:
 		return
 	}
@@ -374,7 +404,17 @@ func (r *objectMultipartResource) Read(ctx context.Context, req resource.ReadReq
 	resp.Diagnostics.Append(diags...)
 	uploadOpen := r.reportPendingUpload(ctx, bucket, key, pending, resp)
 
-	info, err := r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key, SSEC: state.sseC()})
+	info, err := r.statObject(ctx, state)
+	if err != nil && imported && !obs.IsNotFound(err) {
+		// An SSE-C object cannot be HEADed without its key, which import
+		// does not have; its listing entry tells size and ETag.
+		if listed, lerr := r.data.client.ListObject(ctx, bucket, key); lerr == nil {
+			resp.Diagnostics.AddWarning(fmt.Sprintf("Importing OBS object %s/%s: metadata not readable", bucket, key),
+				fmt.Sprintf("HEAD failed (%s), as it does for an SSE-C object without its key; only the size and ETag of the "+
+					"object were imported. The next apply uploads it again, with the key in the configuration.", describeOBSError(err)))
+			info, err = listed, nil
+		}
+	}
 	if obs.IsNotFound(err) {
 		if uploadOpen {
 			// A failed create: keep it, so the next apply resumes and a
@@ -407,6 +447,17 @@ func (r *objectMultipartResource) Read(ctx context.Context, req resource.ReadReq
 		state.SourceSHA256 = types.StringValue(remoteSHA)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// statObject reads what state needs of the object: HEAD, or, for an object
+// whose SSE-C key is write-only (not in state, so not here), its listing
+// entry: size, ETag and last modified time, but no metadata.
+func (r *objectMultipartResource) statObject(ctx context.Context, state objectMultipartModelV0) (obs.ObjectInfo, error) {
+	bucket, key := state.Bucket.ValueString(), state.Key.ValueString()
+	if state.keyWriteOnly() {
+		return r.data.client.ListObject(ctx, bucket, key)
+	}
+	return r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key, SSEC: state.sseC()})
 }
 
 // reportPendingUpload warns about an open upload recorded by a failed apply,
@@ -446,7 +497,10 @@ func (r *objectMultipartResource) reportPendingUpload(ctx context.Context, bucke
 	return true
 }
 
-// fillImported sets state from the object after an import.
+// fillImported sets state from the object after an import. The part size is
+// the one the object records (tf-part-size) when it gives the object's part
+// count, else the likeliest of those that do; settings OBS does not record
+// (concurrency, timeouts, ACL, tags, ...) get their defaults.
 func (r *objectMultipartResource) fillImported(ctx context.Context, state *objectMultipartModelV0, info obs.ObjectInfo, diags *diag.Diagnostics) {
 	state.ID = types.StringValue(objectID(state.Bucket.ValueString(), state.Key.ValueString()))
 	if src, ok := sourceFromMetadata(info.Metadata); ok {
@@ -456,7 +510,6 @@ func (r *objectMultipartResource) fillImported(ctx context.Context, state *objec
 	state.SourceSHA256 = types.StringValue(info.Metadata[metaSHA256])
 	state.ETag = types.StringValue(info.ETag)
 	state.VersionID = types.StringValue(info.VersionID)
-	state.PartSize = types.Int64Value(upload.DefaultPartSize)
 	state.Concurrency = types.Int64Value(defaultConcurrency)
 	state.ContentType = types.StringValue(info.ContentType)
 	state.ContentEncoding = optionalString(info.ContentEncoding)
@@ -472,8 +525,16 @@ func (r *objectMultipartResource) fillImported(ctx context.Context, state *objec
 		state.Metadata = types.MapNull(types.StringType)
 	}
 	n := upload.MultipartETagParts(info.ETag)
+	partSize, ok := partSizeFromMetadata(info.Metadata)
+	if !ok || !upload.ConsistentPartSize(info.Size, n, partSize) {
+		partSize = upload.InferPartSize(info.Size, n)
+	}
+	state.PartSize = types.Int64Value(partSize)
 	state.PartCount = types.Int64Value(int64(n))
-	state.EffectivePartSize = types.Int64Value(upload.InferPartSize(info.Size, n))
+	state.EffectivePartSize = types.Int64Value(partSize)
+	if l, err := upload.PlanParts(info.Size, partSize); err == nil {
+		state.EffectivePartSize = types.Int64Value(l.PartSize)
+	}
 	if info.SSE == "kms" {
 		state.ServerSideEncryption = types.StringValue("kms")
 	}
@@ -528,7 +589,7 @@ func (r *objectMultipartResource) Delete(ctx context.Context, req resource.Delet
 	if state.ETag.IsNull() || state.ETag.ValueString() == "" {
 		return // no upload of ours ever completed at this key
 	}
-	info, err := r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key, SSEC: state.sseC()})
+	info, err := r.statObject(ctx, state)
 	if obs.IsNotFound(err) {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/url"
 	"path"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -25,11 +26,17 @@ const (
 	// maxStoredSourceBytes) so that an imported object plans empty.
 	metaSource           = "tf-source"
 	maxStoredSourceBytes = 1024
-	// reservedMetadataBytes is what the two entries can take of the 8 KiB.
-	reservedMetadataBytes = len(metaSHA256) + 64 + len(metaSource) + maxStoredSourceBytes
+	// metaPartSize holds the requested `part_size` (decimal), so that an
+	// import records the part size the object was uploaded with, which its
+	// ETag alone does not always tell.
+	metaPartSize = "tf-part-size"
+	// reservedMetadataBytes is what the three entries can take of the 8 KiB.
+	reservedMetadataBytes = len(metaSHA256) + 64 + len(metaSource) + maxStoredSourceBytes + len(metaPartSize) + 10
 )
 
-func isReservedMetadata(name string) bool { return name == metaSHA256 || name == metaSource }
+func isReservedMetadata(name string) bool {
+	return name == metaSHA256 || name == metaSource || name == metaPartSize
+}
 
 // objectMultipartModelV0 is the resource's state, schema version 0.
 type objectMultipartModelV0 struct {
@@ -51,6 +58,8 @@ type objectMultipartModelV0 struct {
 	ServerSideEncryption      types.String   `tfsdk:"server_side_encryption"`
 	KMSKeyID                  types.String   `tfsdk:"kms_key_id"`
 	SSECKey                   types.String   `tfsdk:"sse_c_key"`
+	SSECKeyWO                 types.String   `tfsdk:"sse_c_key_wo"`
+	SSECKeyWOVersion          types.Int64    `tfsdk:"sse_c_key_wo_version"`
 	ObjectLockMode            types.String   `tfsdk:"object_lock_mode"`
 	ObjectLockRetainUntilDate types.String   `tfsdk:"object_lock_retain_until_date"`
 	Grants                    types.Object   `tfsdk:"grants"`
@@ -99,6 +108,7 @@ func objectOptionsChanged(a, b objectMultipartModelV0) bool {
 		!a.ServerSideEncryption.Equal(b.ServerSideEncryption) ||
 		!a.KMSKeyID.Equal(b.KMSKeyID) ||
 		!a.SSECKey.Equal(b.SSECKey) ||
+		!a.SSECKeyWOVersion.Equal(b.SSECKeyWOVersion) ||
 		!a.ObjectLockMode.Equal(b.ObjectLockMode) ||
 		!a.ObjectLockRetainUntilDate.Equal(b.ObjectLockRetainUntilDate) ||
 		!a.Grants.Equal(b.Grants)
@@ -125,18 +135,31 @@ func (m *objectMultipartModelV0) setUploadNull() {
 	m.PartCount, m.EffectivePartSize = types.Int64Null(), types.Int64Null()
 }
 
-// sseC returns the SSE-C key, or nil.
+// sseC returns the SSE-C key, or nil. The write-only key is only there in
+// a model that Create or Update filled in from the configuration.
 func (m objectMultipartModelV0) sseC() *obs.SSECustomerKey {
-	if m.SSECKey.IsNull() || m.SSECKey.ValueString() == "" {
-		return nil
+	for _, k := range []types.String{m.SSECKey, m.SSECKeyWO} {
+		if k.ValueString() != "" {
+			return &obs.SSECustomerKey{KeyBase64: k.ValueString()}
+		}
 	}
-	return &obs.SSECustomerKey{KeyBase64: m.SSECKey.ValueString()}
+	return nil
+}
+
+// keyWriteOnly reports whether the object is encrypted with a write-only
+// SSE-C key, which Read and Delete never have: they cannot HEAD it.
+func (m objectMultipartModelV0) keyWriteOnly() bool { return !m.SSECKeyWOVersion.IsNull() }
+
+// withoutWriteOnly is m as state holds it: without the write-only key.
+func (m objectMultipartModelV0) withoutWriteOnly() *objectMultipartModelV0 {
+	m.SSECKeyWO = types.StringNull()
+	return &m
 }
 
 // encrypted reports whether OBS encrypts the object server-side (its ETag
 // is then not an MD5).
 func (m objectMultipartModelV0) encrypted() bool {
-	return m.sseC() != nil || m.ServerSideEncryption.ValueString() == "kms"
+	return m.sseC() != nil || m.keyWriteOnly() || m.ServerSideEncryption.ValueString() == "kms"
 }
 
 // objectOptions builds the engine's object options from a planned model.
@@ -163,6 +186,7 @@ func (m objectMultipartModelV0) objectOptions(ctx context.Context) (obs.ObjectOp
 	if enc := url.PathEscape(m.Source.ValueString()); len(enc) <= maxStoredSourceBytes {
 		o.Metadata[metaSource] = enc
 	}
+	o.Metadata[metaPartSize] = strconv.FormatInt(m.PartSize.ValueInt64(), 10)
 	if !m.Tags.IsNull() {
 		diags.Append(m.Tags.ElementsAs(ctx, &o.Tags, false)...)
 	}
@@ -196,6 +220,12 @@ func sourceFromMetadata(md map[string]string) (string, bool) {
 	}
 	s, err := url.PathUnescape(enc)
 	return s, err == nil && s != ""
+}
+
+// partSizeFromMetadata returns the stored requested part size, if any.
+func partSizeFromMetadata(md map[string]string) (int64, bool) {
+	p, err := strconv.ParseInt(md[metaPartSize], 10, 64)
+	return p, err == nil
 }
 
 // userMetadata removes the provider's own entries from an object's metadata.

@@ -130,7 +130,7 @@ func objectMultipartSchemaV0(ctx context.Context) schema.Schema {
 			},
 			"metadata": schema.MapAttribute{
 				MarkdownDescription: "User metadata (`x-obs-meta-*`). Names are lower-case letters, digits and `-`; names and values " +
-					"are US-ASCII; at most 8 KiB in total including the two entries the provider adds (`" + metaSHA256 + "`, `" + metaSource + "`). Default: none.",
+					"are US-ASCII; at most 8 KiB in total including the three entries the provider adds (`" + metaSHA256 + "`, `" + metaSource + "`, `" + metaPartSize + "`). Default: none.",
 				ElementType: types.StringType,
 				Optional:    true,
 				Validators:  []validator.Map{metadataValidator{}},
@@ -173,11 +173,27 @@ func objectMultipartSchemaV0(ctx context.Context) schema.Schema {
 				},
 			},
 			"sse_c_key": schema.StringAttribute{
-				MarkdownDescription: "SSE-C customer key: a base64-encoded 256-bit key. Sensitive: never logged; Terraform keeps it in state. " +
-					"Conflicts with `server_side_encryption`.",
+				MarkdownDescription: "SSE-C customer key: a base64-encoded 256-bit key. Sensitive: never logged; Terraform keeps it in state " +
+					"and plan files (with Terraform 1.11 and later, `sse_c_key_wo` keeps it out of both). " +
+					"Conflicts with `server_side_encryption` and `sse_c_key_wo`.",
 				Optional:   true,
 				Sensitive:  true,
 				Validators: []validator.String{sseCKeyValidator{}, stringvalidator.ConflictsWith(path.MatchRoot("server_side_encryption"))},
+			},
+			"sse_c_key_wo": schema.StringAttribute{
+				MarkdownDescription: "SSE-C customer key like `sse_c_key`, as a write-only argument (Terraform 1.11 and later): it is sent " +
+					"to OBS on upload and never stored in state or plan files. Requires `sse_c_key_wo_version`; change that to upload " +
+					"the object again with a new key. Conflicts with `sse_c_key` and `server_side_encryption`.",
+				Optional:   true,
+				Sensitive:  true,
+				WriteOnly:  true,
+				Validators: []validator.String{sseCKeyValidator{}, stringvalidator.ConflictsWith(path.MatchRoot("server_side_encryption"))},
+			},
+			"sse_c_key_wo_version": schema.Int64Attribute{
+				MarkdownDescription: "Version of `sse_c_key_wo`, any number, kept in state in place of the key. Terraform cannot see " +
+					"a write-only key change, so change this number with the key: the object is then uploaded again with the new key. " +
+					"Requires `sse_c_key_wo`.",
+				Optional: true,
 			},
 			"object_lock_mode": schema.StringAttribute{
 				MarkdownDescription: "WORM retention mode: `COMPLIANCE`. Requires `object_lock_retain_until_date` and a bucket with WORM enabled.",

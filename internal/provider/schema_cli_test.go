@@ -2,7 +2,6 @@ package provider
 
 import (
 	"encoding/json"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -14,27 +13,10 @@ import (
 // secrets marked sensitive.
 func TestProviderSchemaThroughTerraform(t *testing.T) {
 	t.Parallel()
-	tf, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Fatal("terraform not on PATH (make test installs it)")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	if err := acctest.BuildProvider(t.Context(), filepath.Join("..", ".."), bin); err != nil {
-		t.Fatal(err)
-	}
-	cliConfig := filepath.Join(dir, "terraformrc")
-	if err := acctest.WriteCLIConfig(cliConfig, bin); err != nil {
-		t.Fatal(err)
-	}
-	work := filepath.Join(dir, "work")
-	if err := acctest.WriteConfig(work, acctest.TerraformBlock()); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(tf, "providers", "schema", "-json")
-	cmd.Dir = work
-	cmd.Env = acctest.TerraformEnv(cliConfig, filepath.Join(dir, "cache"))
-	out, err := cmd.Output()
+	cli := newTerraformCLI(t)
+	work := filepath.Join(t.TempDir(), "work")
+	cli.writeConfig(work, acctest.TerraformBlock())
+	out, err := cli.command(work, "providers", "schema", "-json").Output()
 	if err != nil {
 		t.Fatalf("terraform providers schema: %v\n%s", err, out)
 	}

@@ -99,8 +99,8 @@ func (sseCKeyValidator) ValidateString(_ context.Context, req validator.StringRe
 	b, err := base64.StdEncoding.DecodeString(req.ConfigValue.ValueString())
 	if err != nil || len(b) != 32 {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid SSE-C key",
-			"sse_c_key must be a base64-encoded 256-bit (32-byte) key, e.g. the output of `openssl rand -base64 32`. "+
-				"(The value is not shown because it is secret.)")
+			fmt.Sprintf("%s must be a base64-encoded 256-bit (32-byte) key, e.g. the output of `openssl rand -base64 32`. "+
+				"(The value is not shown because it is secret.)", req.Path))
 	}
 }
 

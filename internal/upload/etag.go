@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math/bits"
 	"os"
 	"strconv"
 	"strings"
@@ -135,22 +136,81 @@ func MultipartETagParts(etag string) int {
 	return n
 }
 
-// InferPartSize guesses the part size of an object of size bytes that was
-// uploaded in n parts: the default if it fits, else the smallest round size
-// (a multiple of 1 MiB, then of 100 KiB, then of 1 KiB) that gives n parts.
+// PartSizeRange returns the part sizes, from lo to hi, with which PlanParts
+// cuts an object of size bytes into n parts without growing the part size:
+// for n ≥ 2 the sizes p with ceil(size/p) = n (size/n ≤ p < size/(n-1)), for
+// n = 1 only p = size, and for n = 0 (a single PUT) every p > size; always
+// within [MinPartSize, MaxPartSize]. ok is false when no part size gives n
+// parts. The part sizes that grow to the same layout (ConsistentPartSize)
+// lie below lo.
+func PartSizeRange(size int64, n int) (lo, hi int64, ok bool) {
+	switch {
+	case size < 0 || n < 0 || n > MaxParts:
+		return 0, 0, false
+	case n == 0:
+		lo, hi = size+1, MaxPartSize
+	case n == 1:
+		lo, hi = size, size
+	default:
+		lo, hi = ceilDiv(size, int64(n)), (size-1)/int64(n-1)
+	}
+	lo, hi = max(lo, MinPartSize), min(hi, MaxPartSize)
+	return lo, hi, lo <= hi
+}
+
+// ConsistentPartSize reports whether PlanParts with the requested part size
+// p cuts an object of size bytes into n parts (n = 0: a single PUT), the
+// count of a multipart ETag "md5-n".
+func ConsistentPartSize(size int64, n int, p int64) bool {
+	l, err := PlanParts(size, p)
+	if err != nil {
+		return false
+	}
+	if l.SinglePut {
+		return n == 0
+	}
+	return l.Parts == n
+}
+
+// InferPartSize picks the part size an object of size bytes uploaded in n
+// parts (n = 0: a single PUT) most likely had, among those PartSizeRange and
+// ConsistentPartSize allow: the default if it fits; else, among multiples of
+// 1 MiB, the one with the most factors of two (8, 16, 64 MiB before their
+// neighbours; for a single PUT the next such size above the object); else
+// the smallest multiple of 100 KiB, then of 1 KiB; else the
+// smallest size that fits. With no consistent size (parts of unequal sizes)
+// it returns the default.
 func InferPartSize(size int64, n int) int64 {
-	if n <= 0 {
+	if ConsistentPartSize(size, n, DefaultPartSize) {
 		return DefaultPartSize
 	}
-	if l, err := PlanParts(size, DefaultPartSize); err == nil && l.Parts == n {
+	lo, hi, ok := PartSizeRange(size, n)
+	if !ok {
 		return DefaultPartSize
 	}
-	lower := size/int64(n) + 1 // parts of at most size/n bytes would need more than n
-	for _, unit := range []int64{1 << 20, 100 * 1024, 1024} {
-		p := (lower + unit - 1) / unit * unit
-		if (size+p-1)/p == int64(n) {
+	if n == 0 {
+		hi = min(hi, 2*lo-1) // a single PUT: the next round size above the object
+	}
+	if p, ok := roundestMultiple(lo, hi, 1<<20); ok {
+		return p
+	}
+	for _, unit := range []int64{100 * 1024, 1024} {
+		if p := ceilDiv(lo, unit) * unit; p <= hi {
 			return p
 		}
 	}
-	return (size + int64(n) - 1) / int64(n)
+	return lo
+}
+
+// roundestMultiple returns the multiple of unit in [lo, hi] whose quotient
+// has the most factors of two (it is unique), if there is a multiple.
+func roundestMultiple(lo, hi, unit int64) (int64, bool) {
+	first, last := ceilDiv(lo, unit), hi/unit
+	if first > last {
+		return 0, false
+	}
+	// The largest power of two dividing some q in [first, last] is the
+	// highest bit in which first-1 and last differ.
+	step := int64(1) << (bits.Len64(uint64((first-1)^last)) - 1)
+	return last / step * step * unit, true
 }

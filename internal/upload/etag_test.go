@@ -64,24 +64,143 @@ func TestMultipartETagParts(t *testing.T) {
 	}
 }
 
-// InferPartSize returns the default part size when it gives the object's
-// part count, and otherwise a part size that splits the object into that
+const mib = 1 << 20
+
+func TestPartSizeRange(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		size   int64
+		n      int
+		lo, hi int64
+		ok     bool
+	}{
+		{"exact division", 3 * 8 * mib, 3, 8 * mib, 12*mib - 1, true},
+		{"two and a half parts", 20 * mib, 3, 6*mib + 699051, 10*mib - 1, true},
+		{"one byte over two parts", 2*8*mib + 1, 3, 5*mib + 349526, 8 * mib, true},
+		{"one part", 7 * mib, 1, 7 * mib, 7 * mib, true},
+		{"one part below the minimum", 1000, 1, 0, 0, false},
+		{"single PUT", 7 * mib, 0, 7*mib + 1, MaxPartSize, true},
+		{"single PUT of a tiny object", 10, 0, MinPartSize, MaxPartSize, true},
+		{"parts below the minimum", 1 * mib, 20, 0, 0, false},
+		{"more parts than bytes allow", 10 * mib, 200, 0, 0, false},
+		{"too many parts", 100 * mib, MaxParts + 1, 0, 0, false},
+		{"negative", -1, 2, 0, 0, false},
+	} {
+		lo, hi, ok := PartSizeRange(c.size, c.n)
+		if ok != c.ok || ok && (lo != c.lo || hi != c.hi) {
+			t.Errorf("%s: PartSizeRange(%d, %d) = %d, %d, %v; want %d, %d, %v", c.name, c.size, c.n, lo, hi, ok, c.lo, c.hi, c.ok)
+		}
+	}
+}
+
+// InferPartSize returns the default when it gives the object's part count,
+// else the roundest size that does; every answer cuts the object into that
 // many parts.
 func TestInferPartSize(t *testing.T) {
-	if got := InferPartSize(100<<20, 0); got != DefaultPartSize {
-		t.Errorf("no parts: %d, want the default %d", got, int64(DefaultPartSize))
+	for _, c := range []struct {
+		name string
+		size int64
+		n    int
+		want int64
+	}{
+		{"no parts: single PUT below the default", 100 << 10, 0, DefaultPartSize},
+		{"single PUT above the default", 20 * mib, 0, 32 * mib},
+		{"default", 100 * mib, 12, DefaultPartSize},
+		{"default among others", 20 * mib, 3, DefaultPartSize},
+		{"8 MiB parts dividing exactly", 10 * 8 * mib, 10, 8 * mib},
+		{"8 MiB parts, last one short", 2*8*mib + 1, 3, 8 * mib},
+		{"5 MiB parts", 5*5*mib + 3, 6, 5 * mib},
+		{"64 MiB parts", 2*64*mib + 5*mib, 3, 64 * mib},
+		{"64 MiB parts dividing exactly", 3 * 64 * mib, 3, 64 * mib},
+		{"100 KiB parts", 350 << 10, 4, 100 << 10},
+		{"1 KiB granularity", 11 * (150 << 10), 11, 150 << 10},
+		{"one part", 7*mib + 5, 1, 7*mib + 5},
+		{"grown layout", 100 << 30, 9310, DefaultPartSize}, // 9 MiB grows to 11 MiB
+		{"inconsistent count", 1 * mib, 20, DefaultPartSize},
+	} {
+		got := InferPartSize(c.size, c.n)
+		if got != c.want {
+			t.Errorf("%s: InferPartSize(%d, %d) = %d, want %d", c.name, c.size, c.n, got, c.want)
+		}
+		if _, _, ok := PartSizeRange(c.size, c.n); ok && !ConsistentPartSize(c.size, c.n, got) {
+			t.Errorf("%s: InferPartSize(%d, %d) = %d does not give %d parts", c.name, c.size, c.n, got, c.n)
+		}
 	}
+}
+
+func TestConsistentPartSize(t *testing.T) {
 	for _, c := range []struct {
 		size int64
 		n    int
-	}{{100 << 20, 12}, {100 << 20, 7}, {100 << 20, 2}, {1 << 30, 64}, {3<<20 + 17, 30}, {50 << 30, 10000}} {
-		got := InferPartSize(c.size, c.n)
-		if c.n == 12 && got != DefaultPartSize {
-			t.Errorf("InferPartSize(%d, %d) = %d, want the default %d", c.size, c.n, got, int64(DefaultPartSize))
-		}
-		l, err := PlanParts(c.size, got)
-		if err != nil || l.Parts != c.n {
-			t.Errorf("InferPartSize(%d, %d) = %d, which plans %d parts (%v)", c.size, c.n, got, l.Parts, err)
+		p    int64
+		want bool
+	}{
+		{3 * 8 * mib, 3, 8 * mib, true},
+		{3 * 8 * mib, 3, 8*mib - 1, false}, // four parts
+		{3 * 8 * mib, 3, 12*mib - 1, true},
+		{3 * 8 * mib, 3, 12 * mib, false}, // two parts
+		{7 * mib, 0, 7*mib + 1, true},
+		{7 * mib, 0, 7 * mib, false}, // one multipart part
+		{7 * mib, 1, 7 * mib, true},
+		{7 * mib, 1, 8 * mib, false}, // a single PUT
+		{3 * 8 * mib, 3, MinPartSize - 1, false},
+		// A file too large for 10000 parts of 9 MiB: every smaller size
+		// grows to the same 10 MiB parts.
+		{10000*10*mib - 1, 10000, MinPartSize, true},
+		{10000*10*mib - 1, 10000, DefaultPartSize, true},
+	} {
+		if got := ConsistentPartSize(c.size, c.n, c.p); got != c.want {
+			t.Errorf("ConsistentPartSize(%d, %d, %d) = %v, want %v", c.size, c.n, c.p, got, c.want)
 		}
 	}
+}
+
+// FuzzInferPartSize: for any object PlanParts cuts, the requested size lies
+// in PartSizeRange (unless grown), the range's ends are consistent and their
+// neighbours are not, and the inferred size gives the same part count.
+func FuzzInferPartSize(f *testing.F) {
+	f.Add(int64(24*mib), int64(8*mib))
+	f.Add(int64(20*mib), int64(5*mib))
+	f.Add(int64(350<<10), int64(100<<10))
+	f.Add(int64(7*mib), int64(9*mib))
+	f.Add(int64(100<<30), int64(MinPartSize))
+	f.Fuzz(func(t *testing.T, size, p int64) {
+		if size < 0 || size > MaxObjectSize || p < MinPartSize || p > MaxPartSize {
+			return
+		}
+		l, err := PlanParts(size, p)
+		if err != nil {
+			t.Fatalf("PlanParts(%d, %d): %v", size, p, err)
+		}
+		n := l.Parts
+		if l.SinglePut {
+			n = 0
+		}
+		if !ConsistentPartSize(size, n, p) {
+			t.Fatalf("ConsistentPartSize(%d, %d, %d) = false for the size PlanParts used", size, n, p)
+		}
+		lo, hi, ok := PartSizeRange(size, n)
+		if !ok {
+			t.Fatalf("PartSizeRange(%d, %d) is empty, but %d gives %d parts", size, n, p, n)
+		}
+		if !l.Grown && (p < lo || p > hi) {
+			t.Fatalf("PartSizeRange(%d, %d) = [%d, %d] misses %d", size, n, lo, hi, p)
+		}
+		for _, q := range []int64{lo, hi} {
+			if !ConsistentPartSize(size, n, q) {
+				t.Fatalf("PartSizeRange(%d, %d) = [%d, %d]: %d gives another count", size, n, lo, hi, q)
+			}
+		}
+		if q := hi + 1; q <= MaxPartSize && ConsistentPartSize(size, n, q) {
+			t.Fatalf("PartSizeRange(%d, %d) = [%d, %d]: %d fits too", size, n, lo, hi, q)
+		}
+		if q := lo - 1; q >= MinPartSize && !l.Grown && ConsistentPartSize(size, n, q) {
+			if ql, _ := PlanParts(size, q); !ql.Grown {
+				t.Fatalf("PartSizeRange(%d, %d) = [%d, %d]: %d fits too", size, n, lo, hi, q)
+			}
+		}
+		if got := InferPartSize(size, n); !ConsistentPartSize(size, n, got) {
+			t.Fatalf("InferPartSize(%d, %d) = %d gives another count", size, n, got)
+		}
+	})
 }

@@ -340,6 +340,17 @@ func (f *fakeOBS) HeadObject(ctx context.Context, in obs.HeadInput) (obs.ObjectI
 	return obs.ObjectInfo{Size: o.size, ETag: o.etag, UploadID: o.uploadID, SSE: o.sse, VersionID: o.version}, nil
 }
 
+func (f *fakeOBS) ListObject(ctx context.Context, bucket, key string) (obs.ObjectInfo, error) {
+	f.count("List")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.objects[key]
+	if !ok {
+		return obs.ObjectInfo{}, obsErr("ListObjects", key, http.StatusNotFound, "NoSuchKey")
+	}
+	return obs.ObjectInfo{Size: o.size, ETag: o.etag}, nil
+}
+
 func (f *fakeOBS) DeleteObject(ctx context.Context, bucket, key string) error {
 	f.count("Delete")
 	f.mu.Lock()
