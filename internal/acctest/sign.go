@@ -141,26 +141,25 @@ func SignV4(r *http.Request, ak, sk, region, payload string, now time.Time) {
 func CanonicalRequestV4(r *http.Request, signed []string, payload string) string {
 	var headers strings.Builder
 	for _, h := range signed {
-		var v string
-		switch h {
-		case "host":
-			v = r.Host
-			if v == "" {
-				v = r.URL.Host
-			}
-		case "content-length":
-			v = strconv.FormatInt(r.ContentLength, 10)
-		default:
-			vals := r.Header.Values(h)
-			for i := range vals {
-				vals[i] = strings.Join(strings.Fields(vals[i]), " ")
-			}
-			v = strings.Join(vals, ",")
-		}
-		headers.WriteString(h + ":" + v + "\n")
+		headers.WriteString(h + ":" + canonicalHeaderV4(r, h) + "\n")
 	}
 	return strings.Join([]string{r.Method, r.URL.EscapedPath(), canonicalQueryV4(r.URL.RawQuery), headers.String(),
 		strings.Join(signed, ";"), payload}, "\n")
+}
+
+// canonicalHeaderV4 is the value of header name in a canonical request.
+func canonicalHeaderV4(r *http.Request, name string) string {
+	switch name {
+	case "host":
+		return cmp.Or(r.Host, r.URL.Host)
+	case "content-length":
+		return strconv.FormatInt(r.ContentLength, 10)
+	}
+	vals := slices.Clone(r.Header.Values(name))
+	for i, v := range vals {
+		vals[i] = strings.Join(strings.Fields(v), " ")
+	}
+	return strings.Join(vals, ",")
 }
 
 // canonicalQueryV4 decodes raw and encodes it again with URIEncode, pairs
