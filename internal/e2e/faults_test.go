@@ -75,8 +75,7 @@ func TestTransientFaults(t *testing.T) {
 			row := record(t, tc.name, "the apply succeeds through retries; the object is complete and correct; no upload is left open")
 			e := newEnv(t)
 			key := "faults/data.bin"
-			src, sum := e.writeSource("data.bin", faultSize, 2)
-			e.writeConfig(e.providerBlock() + objectBlock("o", key, src, faultPartSize, 4))
+			_, sum := e.writeObjectConfig(key, faultSize, 2, faultPartSize, 4)
 			for _, f := range tc.faults {
 				e.srv.Inject(f)
 			}
@@ -110,8 +109,7 @@ func TestCompleteResponseLost(t *testing.T) {
 		"the provider detects the object was assembled from its upload: no second upload, no error loop, empty plan afterwards")
 	e := newEnv(t)
 	key := "faults/complete-lost.bin"
-	src, sum := e.writeSource("data.bin", faultSize, 3)
-	e.writeConfig(e.providerBlock() + objectBlock("o", key, src, faultPartSize, 4))
+	_, sum := e.writeObjectConfig(key, faultSize, 3, faultPartSize, 4)
 	e.srv.Inject(obslocal.Fault{Op: obslocal.OpCompleteMultipartUpload, DropResponse: true})
 	r := e.run(applyArgs()...)
 	runs := 1
@@ -133,9 +131,7 @@ func TestCompleteResponseLost(t *testing.T) {
 	if n := st.Ops[obslocal.OpCompleteMultipartUpload].Requests; n > 4 {
 		t.Fatalf("%d complete requests: an error loop", n)
 	}
-	e.expectObject(key, sum)
-	e.expectNoOpenUploads()
-	e.expectEmptyPlan()
+	e.expectSettled(key, sum)
 }
 
 // An open upload removed between runs (a lifecycle rule, another tool's
@@ -146,8 +142,7 @@ func TestUploadExpiredBetweenRuns(t *testing.T) {
 		"the next apply warns that the upload cannot be resumed, starts a new one and succeeds")
 	e := newEnv(t)
 	key := "faults/expired.bin"
-	src, sum := e.writeSource("data.bin", faultSize, 4)
-	e.writeConfig(e.providerBlock() + objectBlock("o", key, src, faultPartSize, 1))
+	_, sum := e.writeObjectConfig(key, faultSize, 4, faultPartSize, 1)
 	e.srv.Inject(obslocal.Fault{Op: obslocal.OpUploadPart, PartNumber: 5, Status: 403, Code: "AccessDenied", Times: -1})
 	r := e.applyFails()
 	expectOutput(t, r, `Progress is kept`, `Run terraform apply again to resume`)
@@ -164,9 +159,7 @@ func TestUploadExpiredBetweenRuns(t *testing.T) {
 	expectOutput(t, r, `Warning: Upload of OBS object `+testBucket+`/`+key+` cannot be resumed`, `no longer exists`, `starts a new upload`)
 	row.observe("%d parts expired; the next apply warned, initiated %d new upload and sent %d KiB (whole object %d KiB)",
 		ups[0].Parts, e.requests(obslocal.OpInitiateMultipartUpload), e.partBytes()/1024, faultSize/1024)
-	e.expectObject(key, sum)
-	e.expectNoOpenUploads()
-	e.expectEmptyPlan()
+	e.expectSettled(key, sum)
 }
 
 // The source changes after a saved plan: the apply refuses, and the old
@@ -177,8 +170,7 @@ func TestSourceChangedAfterPlan(t *testing.T) {
 		"apply refuses (terraform's own error naming the changed source_sha256); nothing is sent; the object keeps its old bytes; nothing is left open")
 	e := newEnv(t)
 	key := "source/after-plan.bin"
-	src, sum1 := e.writeSource("data.bin", faultSize, 5)
-	e.writeConfig(e.providerBlock() + objectBlock("o", key, src, faultPartSize, 4))
+	_, sum1 := e.writeObjectConfig(key, faultSize, 5, faultPartSize, 4)
 	e.apply()
 	e.expectObject(key, sum1)
 	e.writeSource("data.bin", faultSize, 6)

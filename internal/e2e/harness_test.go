@@ -307,3 +307,35 @@ func (p *tfProc) signal(t *testing.T, sig syscall.Signal, group bool) {
 		t.Fatalf("kill %d %v: %v", pid, sig, err)
 	}
 }
+
+// writeObjectConfig writes n pseudo-random bytes (from seed) to data.bin and
+// the configuration of one object "o" at key that uploads them in parts of
+// partSize with concurrency workers; it returns the source's path and hex
+// SHA-256.
+func (e *env) writeObjectConfig(key string, n int, seed uint32, partSize, concurrency int) (string, string) {
+	e.t.Helper()
+	src, sum := e.writeSource("data.bin", n, seed)
+	e.writeConfig(e.providerBlock() + objectBlock("o", key, src, partSize, concurrency))
+	return src, sum
+}
+
+// expectSettled fails the test unless the object holds bytes with SHA-256
+// want, no multipart upload is open and the next plan is empty.
+func (e *env) expectSettled(key, want string) {
+	e.t.Helper()
+	e.expectObject(key, want)
+	e.expectNoOpenUploads()
+	e.expectEmptyPlan()
+}
+
+// interrupt signals terraform as signal does, waits for it to end and fails
+// the test if it exited 0.
+func (p *tfProc) interrupt(t *testing.T, sig syscall.Signal, group bool) tfResult {
+	t.Helper()
+	p.signal(t, sig, group)
+	r := p.wait(t)
+	if r.exitCode == 0 {
+		t.Fatalf("apply exited 0 after %v: %s", sig, r)
+	}
+	return r
+}

@@ -23,8 +23,7 @@ const (
 // starts an apply; it returns once at least minParts parts are on the server.
 func startSlowUpload(e *env, key string, minParts int) (*tfProc, string) {
 	e.t.Helper()
-	src, sum := e.writeSource("data.bin", slowSize, 1)
-	e.writeConfig(e.providerBlock() + objectBlock("o", key, src, slowPartSize, slowConcurrency))
+	_, sum := e.writeObjectConfig(key, slowSize, 1, slowPartSize, slowConcurrency)
 	e.srv.Inject(obslocal.Fault{Op: obslocal.OpUploadPart, BytesPerSecond: slowPartSize, Times: -1})
 	p := e.start(applyArgs()...)
 	waitFor(e.t, "parts to reach the server", 60*time.Second, func() bool {
@@ -48,23 +47,36 @@ func resumeAndCheck(e *env, key, sum string, row *caseRow, patterns ...string) {
 	if have == 0 {
 		e.t.Fatalf("no open upload with parts after the interruption: %+v", e.srv.OpenUploads(testBucket))
 	}
-	missing := int64(slowSize - have*slowPartSize)
+	missing, limit := resumeLimit(have)
 	e.srv.ResetStats()
 	r := e.apply()
 	expectOutput(e.t, r, patterns...)
-	sent := e.partBytes()
-	limit := missing + slowConcurrency*slowPartSize
 	row.observe("%d of %d parts on the server after the interruption; the next apply sent %d KiB (missing %d KiB, limit %d KiB)",
-		have, slowParts, sent/1024, missing/1024, limit/1024)
-	if sent > limit {
-		e.t.Fatalf("resumed apply sent %d part bytes; only %d were missing (limit %d with one part per worker): %s", sent, missing, limit, r)
+		have, slowParts, e.partBytes()/1024, missing/1024, limit/1024)
+	e.expectResumed(key, sum, r, missing, limit)
+}
+
+// resumeLimit is what may be sent to resume the slow upload when have of
+// its parts are on the server: the missing bytes, and at most that plus one
+// part per worker (a part in flight at the interruption).
+func resumeLimit(have int) (missing, limit int64) {
+	missing = int64(slowSize - have*slowPartSize)
+	return missing, missing + slowConcurrency*slowPartSize
+}
+
+// expectResumed fails the test unless, since the server's statistics were
+// last reset, no more than limit part bytes were sent and no multipart
+// upload was initiated, and the object is complete and correct with nothing
+// left open and an empty plan. r is the last apply.
+func (e *env) expectResumed(key, sum string, r tfResult, missing, limit int64) {
+	e.t.Helper()
+	if sent := e.partBytes(); sent > limit {
+		e.t.Fatalf("the resumed upload sent %d part bytes; only %d were missing (limit %d with one part per worker): %s", sent, missing, limit, r)
 	}
 	if n := e.requests(obslocal.OpInitiateMultipartUpload); n != 0 {
-		e.t.Fatalf("resumed apply initiated %d new multipart upload(s)", n)
+		e.t.Fatalf("the resumed upload initiated %d new multipart upload(s)", n)
 	}
-	e.expectObject(key, sum)
-	e.expectNoOpenUploads()
-	e.expectEmptyPlan()
+	e.expectSettled(key, sum)
 }
 
 // SIGINT (a cancelled CI job): terraform stops within seconds, the provider
@@ -105,11 +117,7 @@ func TestInterruptSIGKILL(t *testing.T) {
 	e := newEnv(t)
 	key := "interrupt/sigkill.bin"
 	p, sum := startSlowUpload(e, key, 4)
-	p.signal(t, syscall.SIGKILL, true)
-	r := p.wait(t)
-	if r.exitCode == 0 {
-		t.Fatalf("killed apply exited 0: %s", r)
-	}
+	p.interrupt(t, syscall.SIGKILL, true)
 	resumeAndCheck(e, key, sum, row, `resuming upload \S+ found on the server: \d+ of 16 parts already present`)
 }
 
@@ -128,7 +136,7 @@ func TestServerRestart(t *testing.T) {
 	if ups := old.OpenUploads(testBucket); len(ups) == 1 {
 		have = ups[0].Parts
 	}
-	missing := int64(slowSize - have*slowPartSize)
+	missing, limit := resumeLimit(have)
 	r := p.wait(t)
 	runs := 1
 	if r.exitCode != 0 {
@@ -136,19 +144,9 @@ func TestServerRestart(t *testing.T) {
 		r = e.apply()
 		runs++
 	}
-	sent := e.partBytes()
-	limit := missing + slowConcurrency*slowPartSize
 	row.observe("restart with %d of %d parts stored; %d apply run(s); %d KiB sent after the restart (missing %d KiB, limit %d KiB)",
-		have, slowParts, runs, sent/1024, missing/1024, limit/1024)
-	if sent > limit {
-		t.Fatalf("after the restart %d part bytes were sent; only %d were missing (limit %d): %s", sent, missing, limit, r)
-	}
-	if n := e.requests(obslocal.OpInitiateMultipartUpload); n != 0 {
-		t.Fatalf("after the restart %d new multipart upload(s) were initiated", n)
-	}
-	e.expectObject(key, sum)
-	e.expectNoOpenUploads()
-	e.expectEmptyPlan()
+		have, slowParts, runs, e.partBytes()/1024, missing/1024, limit/1024)
+	e.expectResumed(key, sum, r, missing, limit)
 }
 
 // Destroy after an interrupted create aborts the open upload it recorded.
@@ -159,10 +157,7 @@ func TestDestroyAfterInterrupt(t *testing.T) {
 	e := newEnv(t)
 	key := "interrupt/destroy.bin"
 	p, _ := startSlowUpload(e, key, 2)
-	p.signal(t, syscall.SIGINT, false)
-	if r := p.wait(t); r.exitCode == 0 {
-		t.Fatalf("interrupted apply exited 0: %s", r)
-	}
+	p.interrupt(t, syscall.SIGINT, false)
 	e.srv.ClearFaults()
 	before := len(e.srv.OpenUploads(testBucket))
 	r := e.run("destroy", "-auto-approve", "-input=false", "-no-color")

@@ -3,25 +3,23 @@ package obs
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 )
 
 // loopbackDialer sends every connection to addr, whatever host was asked
@@ -33,104 +31,29 @@ func loopbackDialer(addr string) func(ctx context.Context, network, _ string) (n
 	}
 }
 
-// signedSubresources are the query parameters that OBS and AWS V2 include in
-// the CanonicalizedResource (from the OBS API reference).
-var signedSubresources = map[string]bool{
-	"acl": true, "append": true, "attname": true, "cors": true, "delete": true, "encryption": true,
-	"lifecycle": true, "location": true, "logging": true, "metadata": true, "notification": true,
-	"partNumber": true, "policy": true, "position": true, "replication": true, "restore": true,
-	"storageClass": true, "tagging": true, "uploadId": true, "uploads": true, "versionId": true,
-	"versioning": true, "versions": true, "website": true, "object-lock": true, "retention": true,
-}
-
 // verifyV2 checks an OBS ("OBS ak:sig", x-obs- headers) or AWS V2
-// ("AWS ak:sig", x-amz- headers) signature, built independently from the
-// documented algorithm. bucket is "" for path-style requests.
+// ("AWS ak:sig", x-amz- headers) signature with the test kit's signer,
+// which is independent of the SDK. bucket is "" for path-style requests.
 func verifyV2(r *http.Request, ak, sk, bucket string, obsSig bool) error {
-	scheme, p := "AWS ", "x-amz-"
+	v := acctest.AWSV2Signature
 	if obsSig {
-		scheme, p = "OBS ", "x-obs-"
+		v = acctest.OBSSignature
 	}
 	auth := r.Header.Get("Authorization")
-	if !strings.HasPrefix(auth, scheme) {
-		return fmt.Errorf("authorization %q is not %q", auth, scheme)
+	if !strings.HasPrefix(auth, v.Scheme+" ") {
+		return fmt.Errorf("authorization %q is not %q", auth, v.Scheme)
 	}
-	gotAK, gotSig, _ := strings.Cut(strings.TrimPrefix(auth, scheme), ":")
-	if gotAK != ak {
+	if gotAK, _, _ := strings.Cut(strings.TrimPrefix(auth, v.Scheme+" "), ":"); gotAK != ak {
 		return fmt.Errorf("access key %q", gotAK)
 	}
-	date := r.Header.Get("Date")
-	if r.Header.Get(p+"date") != "" {
-		date = ""
-	}
-	var names []string
-	canon := map[string][]string{}
-	for name, vals := range r.Header {
-		l := strings.ToLower(name)
-		if strings.HasPrefix(l, p) {
-			if _, ok := canon[l]; !ok {
-				names = append(names, l)
-			}
-			for _, v := range vals {
-				canon[l] = append(canon[l], strings.TrimSpace(v))
-			}
-		}
-	}
-	sort.Strings(names)
-	var sts strings.Builder
-	fmt.Fprintf(&sts, "%s\n%s\n%s\n%s\n", r.Method, r.Header.Get("Content-MD5"), r.Header.Get("Content-Type"), date)
-	for _, n := range names {
-		fmt.Fprintf(&sts, "%s:%s\n", n, strings.Join(canon[n], ","))
-	}
-	resource := r.URL.EscapedPath()
-	if bucket != "" {
-		resource = "/" + bucket + resource
-	}
-	var subs []string
-	for k, vs := range r.URL.Query() {
-		if !signedSubresources[k] {
-			continue
-		}
-		if vs[0] == "" {
-			subs = append(subs, k)
-		} else {
-			subs = append(subs, k+"="+vs[0])
-		}
-	}
-	sort.Strings(subs)
-	if len(subs) > 0 {
-		resource += "?" + strings.Join(subs, "&")
-	}
-	sts.WriteString(resource)
-	mac := hmac.New(sha1.New, []byte(sk))
-	mac.Write([]byte(sts.String()))
-	if want := base64.StdEncoding.EncodeToString(mac.Sum(nil)); gotSig != want {
-		return fmt.Errorf("signature mismatch; string to sign %q", sts.String())
+	if auth != v.Authorization(r, ak, sk, bucket) {
+		return fmt.Errorf("signature mismatch; string to sign %q", v.StringToSign(r, bucket))
 	}
 	return nil
 }
 
-// awsEncode is SigV4's URI encoding: everything but A-Z a-z 0-9 - _ . ~.
-func awsEncode(s string) string {
-	var b strings.Builder
-	for _, c := range []byte(s) {
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
-}
-
-func hmacSHA256(key []byte, data string) []byte {
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(data))
-	return mac.Sum(nil)
-}
-
-// verifyV4 checks an AWS SigV4 header signature from the documented
-// algorithm, and that x-amz-date is present, signed and current.
+// verifyV4 checks an AWS SigV4 header signature with the test kit's
+// signer, and that x-amz-date is present, signed and current.
 func verifyV4(r *http.Request, ak, sk, region string, now time.Time) error {
 	auth := r.Header.Get("Authorization")
 	rest, ok := strings.CutPrefix(auth, "AWS4-HMAC-SHA256 ")
@@ -149,7 +72,7 @@ func verifyV4(r *http.Request, ak, sk, region string, now time.Time) error {
 	amzDate := r.Header.Get("x-amz-date")
 	t, err := time.Parse("20060102T150405Z", amzDate)
 	if err != nil {
-		return fmt.Errorf("x-amz-date %q: %v", amzDate, err)
+		return fmt.Errorf("x-amz-date %q: %w", amzDate, err)
 	}
 	if d := now.Sub(t); d > 15*time.Minute || d < -15*time.Minute {
 		return fmt.Errorf("x-amz-date %q is skewed", amzDate)
@@ -161,44 +84,11 @@ func verifyV4(r *http.Request, ak, sk, region string, now time.Time) error {
 	if !sort.StringsAreSorted(signed) {
 		return fmt.Errorf("signed headers not sorted: %v", signed)
 	}
-	var hasDate, hasHost bool
-	var ch strings.Builder
-	for _, h := range signed {
-		var v string
-		switch h {
-		case "host":
-			v, hasHost = r.Host, true
-		case "content-length":
-			v = strconv.FormatInt(r.ContentLength, 10)
-		default:
-			v = strings.Join(r.Header.Values(h), ",")
-		}
-		hasDate = hasDate || h == "x-amz-date"
-		fmt.Fprintf(&ch, "%s:%s\n", h, strings.TrimSpace(v))
-	}
-	if !hasDate || !hasHost {
+	if !slices.Contains(signed, "x-amz-date") || !slices.Contains(signed, "host") {
 		return fmt.Errorf("x-amz-date and host must be signed; signed: %v", signed)
 	}
-	var pairs []string
-	if r.URL.RawQuery != "" {
-		for _, kv := range strings.Split(r.URL.RawQuery, "&") {
-			k, v, _ := strings.Cut(kv, "=")
-			k, _ = url.QueryUnescape(k)
-			v, _ = url.QueryUnescape(v)
-			pairs = append(pairs, awsEncode(k)+"="+awsEncode(v))
-		}
-	}
-	sort.Strings(pairs)
-	cr := strings.Join([]string{r.Method, r.URL.EscapedPath(), strings.Join(pairs, "&"), ch.String(),
-		fields["SignedHeaders"], r.Header.Get("x-amz-content-sha256")}, "\n")
-	sum := sha256.Sum256([]byte(cr))
-	scope := strings.Join(cred[1:], "/")
-	sts := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
-	key := hmacSHA256([]byte("AWS4"+sk), cred[1])
-	key = hmacSHA256(key, region)
-	key = hmacSHA256(key, "s3")
-	key = hmacSHA256(key, "aws4_request")
-	if want := hex.EncodeToString(hmacSHA256(key, sts)); fields["Signature"] != want {
+	cr := acctest.CanonicalRequestV4(r, signed, r.Header.Get("x-amz-content-sha256"))
+	if fields["Signature"] != acctest.V4Signature(sk, region, amzDate, cr) {
 		return fmt.Errorf("signature mismatch; canonical request %q", cr)
 	}
 	return nil

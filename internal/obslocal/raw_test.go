@@ -1,27 +1,22 @@
 package obslocal_test
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
 
-// rawClient sends hand-signed requests (OBS signature, path style) so a
-// test controls every header.
+// rawClient sends requests signed by the test kit (OBS signature or SigV4,
+// path style) so a test controls every header.
 type rawClient struct {
 	t      testing.TB
 	s      *obslocal.Server
@@ -64,13 +59,10 @@ func (c *rawClient) build(q rawReq) *http.Request {
 		return req
 	}
 	if q.v4Payload != "" {
-		signV4(req, c.ak, c.sk, q.v4Payload)
+		acctest.SignV4(req, c.ak, c.sk, "r1", q.v4Payload, time.Now())
 		return req
 	}
-	if req.Header.Get("Date") == "" && req.Header.Get("x-obs-date") == "" {
-		req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
-	}
-	signOBS(req, c.ak, c.sk)
+	acctest.OBSSignature.Sign(req, c.ak, c.sk, "")
 	return req
 }
 
@@ -108,78 +100,6 @@ func (c *rawClient) expectErrMessage(q rawReq, status int, code, msg string) {
 		(q.method != "HEAD" && e.RequestID != resp.Header.Get("x-obs-request-id")) {
 		c.t.Fatalf("%s %s: missing request id headers %v", q.method, q.path, resp.Header)
 	}
-}
-
-func signOBS(req *http.Request, ak, sk string) {
-	var names []string
-	for k := range req.Header {
-		if l := strings.ToLower(k); strings.HasPrefix(l, "x-obs-") {
-			names = append(names, l)
-		}
-	}
-	sort.Strings(names)
-	date := req.Header.Get("Date")
-	if req.Header.Get("x-obs-date") != "" {
-		date = ""
-	}
-	sts := req.Method + "\n" + req.Header.Get("Content-MD5") + "\n" + req.Header.Get("Content-Type") + "\n" + date + "\n"
-	for _, n := range names {
-		sts += n + ":" + strings.Join(req.Header.Values(n), ",") + "\n"
-	}
-	sts += req.URL.EscapedPath()
-	var subs []string
-	for k, vs := range req.URL.Query() {
-		if obslocal.SignedSubresources[strings.ToLower(k)] {
-			if vs[0] == "" {
-				subs = append(subs, k)
-			} else {
-				subs = append(subs, k+"="+vs[0])
-			}
-		}
-	}
-	sort.Strings(subs)
-	if len(subs) > 0 {
-		sts += "?" + strings.Join(subs, "&")
-	}
-	m := hmac.New(sha1.New, []byte(sk))
-	m.Write([]byte(sts))
-	req.Header.Set("Authorization", "OBS "+ak+":"+base64.StdEncoding.EncodeToString(m.Sum(nil)))
-}
-
-// signV4 signs req with SigV4 (header form), every header signed.
-func signV4(req *http.Request, ak, sk, payload string) {
-	now := time.Now().UTC()
-	amz := now.Format("20060102T150405Z")
-	req.Header.Set("x-amz-date", amz)
-	req.Header.Set("x-amz-content-sha256", payload)
-	hdrs := map[string]string{"host": req.URL.Host}
-	for k, v := range req.Header {
-		hdrs[strings.ToLower(k)] = strings.Join(v, ",")
-	}
-	var names []string
-	for k := range hdrs {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var ch string
-	for _, n := range names {
-		ch += n + ":" + hdrs[n] + "\n"
-	}
-	var qs []string
-	for k, vs := range req.URL.Query() {
-		qs = append(qs, obslocal.AWSEscape(k)+"="+obslocal.AWSEscape(vs[0]))
-	}
-	sort.Strings(qs)
-	cr := strings.Join([]string{req.Method, req.URL.EscapedPath(), strings.Join(qs, "&"), ch, strings.Join(names, ";"), payload}, "\n")
-	h := sha256.Sum256([]byte(cr))
-	scope := now.Format("20060102") + "/r1/s3/aws4_request"
-	sts := "AWS4-HMAC-SHA256\n" + amz + "\n" + scope + "\n" + hex.EncodeToString(h[:])
-	k := obslocal.HMACSHA256([]byte("AWS4"+sk), now.Format("20060102"))
-	k = obslocal.HMACSHA256(k, "r1")
-	k = obslocal.HMACSHA256(k, "s3")
-	k = obslocal.HMACSHA256(k, "aws4_request")
-	req.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-		ak, scope, strings.Join(names, ";"), hex.EncodeToString(obslocal.HMACSHA256(k, sts))))
 }
 
 // initiate starts an upload with the raw client and returns its ID.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
 )
@@ -34,12 +35,11 @@ func TestSelfSignedTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+		vhostBucket := ""
 		if strings.Contains(url, ".obs.local") {
-			signOBSVhost(req, obslocaltest.AccessKey, obslocaltest.SecretKey, obslocaltest.Bucket)
-		} else {
-			signOBS(req, obslocaltest.AccessKey, obslocaltest.SecretKey)
+			vhostBucket = obslocaltest.Bucket
 		}
+		acctest.OBSSignature.Sign(req, obslocaltest.AccessKey, obslocaltest.SecretKey, vhostBucket)
 		resp, err := c.hc.Do(req)
 		if err != nil {
 			t.Fatalf("%s: %v", url, err)
@@ -72,15 +72,6 @@ func TestSelfSignedTLS(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("admin over HTTPS: %d", resp.StatusCode)
 	}
-}
-
-// signOBSVhost signs a virtual-hosted request: the canonical resource
-// starts with the bucket.
-func signOBSVhost(req *http.Request, ak, sk, bucket string) {
-	u := *req.URL
-	req.URL.Path = "/" + bucket + req.URL.Path
-	signOBS(req, ak, sk)
-	req.URL = &u
 }
 
 // TestConfigTLS: Config.TLS serves a caller's certificate; it excludes
