@@ -393,7 +393,7 @@ func awsEscape(s string) string {
 }
 
 func canonicalQueryV4(raw string) string {
-	var pairs []string
+	var pairs [][2]string
 	for _, kv := range strings.Split(raw, "&") {
 		if kv == "" {
 			continue
@@ -404,10 +404,21 @@ func canonicalQueryV4(raw string) string {
 		if dk == "X-Amz-Signature" {
 			continue
 		}
-		pairs = append(pairs, awsEscape(dk)+"="+awsEscape(dv))
+		pairs = append(pairs, [2]string{awsEscape(dk), awsEscape(dv)})
 	}
-	sort.Strings(pairs)
-	return strings.Join(pairs, "&")
+	// Sorted by encoded name, then value: sorting whole "name=value"
+	// strings would put "a-b=1" before "a=1".
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i][0] != pairs[j][0] {
+			return pairs[i][0] < pairs[j][0]
+		}
+		return pairs[i][1] < pairs[j][1]
+	})
+	out := make([]string, len(pairs))
+	for i, p := range pairs {
+		out[i] = p[0] + "=" + p[1]
+	}
+	return strings.Join(out, "&")
 }
 
 // sha256Verifier fails the read that reaches EOF when the body's SHA-256

@@ -406,3 +406,15 @@ func (zeroReader) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
+
+// TestSigV4QueryOrder: the server canonicalises a SigV4 query sorted by
+// parameter name, then value, as the signer does: "max" sorts before
+// "max-uploads", although "max-uploads=…" sorts before "max=…" as a whole.
+func TestSigV4QueryOrder(t *testing.T) {
+	s, _ := obslocaltest.Start(t)
+	c := newRaw(t, s)
+	q := rawReq{method: "GET", path: "/" + obslocaltest.Bucket + "?uploads&max-uploads=5&max=1", v4Payload: obslocal.UnsignedPayload}
+	if resp, b := c.do(q); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+}
