@@ -55,10 +55,14 @@ const (
 
 // Server is a running local OBS server.
 type Server struct {
-	cfg     Config
-	st      *store
-	ln      net.Listener
-	hs      *http.Server
+	cfg  Config
+	st   *store
+	ln   net.Listener
+	hs   *http.Server
+	addr string // the listening address, kept across restarts
+	// gate is held for reading by each request while it is handled and
+	// for writing by Restart while it swaps the store and the listener.
+	gate    sync.RWMutex
 	tempDir bool
 	offset  atomic.Int64
 	reqSeq  atomic.Uint64
@@ -108,9 +112,8 @@ func Start(cfg Config) (*Server, error) {
 		s.cleanup()
 		return nil, fmt.Errorf("obslocal: %w", err)
 	}
-	s.ln = ln
-	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
-	go func() { _ = s.hs.Serve(ln) }()
+	s.ln, s.addr = ln, ln.Addr().String()
+	s.serve()
 	return s, nil
 }
 
@@ -124,7 +127,7 @@ func (s *Server) cleanup() {
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
 // Addr returns the listening address "127.0.0.1:PORT".
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+func (s *Server) Addr() string { return s.addr }
 
 // DataDir returns the directory holding the server's data.
 func (s *Server) DataDir() string { return s.cfg.DataDir }
@@ -402,6 +405,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("x-obs-id-2", hex.EncodeToString(idSum[:])+"obslocal")
 	h.Set("Date", s.now().Format(http.TimeFormat))
 
+	if !s.enter(r) {
+		return
+	}
+	defer s.gate.RUnlock()
 	rt := s.route(r)
 	if rt.bucket == strings.Trim(adminPrefix, "/") && !rt.vhost {
 		s.serveAdmin(w, r)
