@@ -64,3 +64,10 @@ func (s *Server) Restart() error {
 	s.serve()
 	return nil
 }
+
+// WaitIdle returns once every request being handled when it was called has
+// been handled (a request still on its way may arrive after).
+func (s *Server) WaitIdle() {
+	s.gate.Lock()
+	s.gate.Unlock() //nolint:staticcheck // an empty critical section: waiting for the readers is the point
+}

@@ -105,3 +105,23 @@ func TestRestart(t *testing.T) {
 		t.Fatal("a closed server restarted")
 	}
 }
+
+// TestWaitIdle: WaitIdle returns only after the request being handled has
+// taken effect.
+func TestWaitIdle(t *testing.T) {
+	s := startServer(t, Config{})
+	c := newRaw(t, s)
+	s.Inject(Fault{Op: OpInitiateMultipartUpload, Latency: 200 * time.Millisecond})
+	done := make(chan string, 1)
+	go func() { done <- c.initiate(testBucket, "k", nil) }()
+	for deadline := time.Now().Add(5 * time.Second); s.Stats().Ops[OpInitiateMultipartUpload].Requests != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never reached the server")
+		}
+	}
+	s.WaitIdle()
+	if ups := s.OpenUploads(testBucket); len(ups) != 1 {
+		t.Fatalf("open uploads after WaitIdle: %+v, want the one being initiated", ups)
+	}
+	<-done
+}
