@@ -50,6 +50,8 @@ func (s *Server) Restart() error {
 	if err := s.hs.Close(); err != nil {
 		return fmt.Errorf("obslocal: stopping: %w", err)
 	}
+	// The listener too: Serve may not have taken it over yet.
+	_ = s.ln.Close()
 	s.gate.Lock()
 	defer s.gate.Unlock()
 	st, err := openStore(s.cfg.DataDir)
