@@ -44,7 +44,7 @@ var (
 )
 
 // soakSliceIterations is the short slice run when nothing is set.
-const soakSliceIterations = 40
+const soakSliceIterations = 80
 
 type soakSettings struct {
 	seed       int64
@@ -747,7 +747,8 @@ func (si *soakIter) finish(out Output) {
 			si.rep.initLeft++
 			si.rep.mu.Unlock()
 		default:
-			si.violate("upload %s (%d parts) left open after success (reported to the caller: %v)", u.UploadID, u.Parts, si.seen[u.UploadID])
+			si.violate("upload %s (%d parts) left open after success (named in an Output or Record: %v; in a Record or as Abandoned, so aborted by the caller: %v)",
+				u.UploadID, u.Parts, si.seen[u.UploadID], si.journal[u.UploadID])
 		}
 	}
 	si.mu.Lock()
