@@ -2,6 +2,8 @@ package upload
 
 import (
 	"math/rand/v2"
+	"reflect"
+	"testing"
 	"time"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
@@ -242,4 +244,67 @@ func drawTrigger(r *rand.Rand, parts int) soakTrigger {
 		tg.delay = time.Duration(r.Int64N(int64(40 * time.Millisecond)))
 	}
 	return tg
+}
+
+// TestEngineSoakSchedule: a seed draws the same schedule every time (so a
+// printed seed replays it), and the seeds of the short slice draw every
+// size class, fault kind, interruption and change of the source.
+func TestEngineSoakSchedule(t *testing.T) {
+	seen := map[string]bool{}
+	for seed := int64(1); seed <= soakSliceIterations; seed++ {
+		it := drawIteration(seed)
+		if !reflect.DeepEqual(it, drawIteration(seed)) {
+			t.Fatalf("seed %d drew two different schedules", seed)
+		}
+		ps := it.attempts[0].partSize
+		switch {
+		case it.size == 0:
+			seen["empty file"] = true
+		case it.size < ps:
+			seen["below one part"] = true
+		case it.size%ps == 0:
+			seen["exact multiple of the part size"] = true
+		default:
+			seen["odd size"] = true
+		}
+		for _, a := range it.attempts {
+			for _, f := range a.faults {
+				seen[f.kind] = true
+				if f.fault.DropResponse && f.fault.Op == obslocal.OpCompleteMultipartUpload {
+					seen["Complete's response dropped"] = true
+				}
+			}
+			for _, tg := range a.triggers {
+				when := " after a delay"
+				if tg.afterParts > 0 {
+					when = " when a part completes"
+				}
+				seen[tg.kind+when] = true
+				if tg.mutation != nil {
+					seen[tg.mutation.kind] = true
+				}
+			}
+			if a.mutate != nil {
+				seen[a.mutate.kind] = true
+			}
+			seen[eventKill] = seen[eventKill] || a.lostRecord
+			seen[eventRestart] = seen[eventRestart] || a.restart
+			seen[eventExpire] = seen[eventExpire] || a.expire
+			seen[eventResize] = seen[eventResize] || a.partSize != it.attempts[0].partSize
+		}
+	}
+	want := []string{"empty file", "below one part", "exact multiple of the part size", "odd size",
+		faultInternalError, faultUnavailable, faultBadDigest, faultDenied, faultReset, faultLatency, faultThrottle,
+		faultDrop, faultDeadline, "Complete's response dropped",
+		eventCancel + " after a delay", eventCancel + " when a part completes",
+		eventRestart + " after a delay", eventRestart + " when a part completes",
+		eventExpire + " after a delay", eventExpire + " when a part completes",
+		eventMutate + " after a delay", eventMutate + " when a part completes",
+		mutateRewrite, mutateAppend, mutateTruncate, mutateReplace, mutateTouch,
+		eventKill, eventRestart, eventExpire, eventResize}
+	for _, k := range want {
+		if !seen[k] {
+			t.Errorf("the short slice (seeds 1–%d) never draws %q", soakSliceIterations, k)
+		}
+	}
 }
