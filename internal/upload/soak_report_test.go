@@ -12,6 +12,7 @@ import (
 // soakReport counts what a soak run did, for the summary it logs at the end
 // (a Markdown table for docs/resilience.md).
 type soakReport struct {
+	trace                  bool // log every run (a replay of one seed)
 	mu                     sync.Mutex
 	firstSeed, lastSeed    int64
 	iterations, attempts   int
@@ -89,7 +90,7 @@ func (r *soakReport) markdown() string {
 		failing = fmt.Sprint(r.seeds)
 	}
 	rows := [][2]string{
-		{"seeds", fmt.Sprintf("%d–%d (replay one: `go test -count=1 -race ./internal/upload -run 'TestEngineSoak$' -soak.seed=N -soak.iterations=1`)", r.firstSeed, r.lastSeed)},
+		{"seeds", fmt.Sprintf("%d–%d (replay one: `%s`)", r.firstSeed, r.lastSeed, soakReplay("N"))},
 		{"iterations", fmt.Sprintf("%d in %s (%d Upload runs; files of 0 B to %s, %d of them a single PUT; up to %d parts in flight)",
 			r.iterations, r.elapsed.Round(time.Second), r.attempts, FormatBytes(r.maxSize), r.singlePutSizes, r.maxConcurrent)},
 		{"faults injected", fmt.Sprintf("%d: %s", sumCounts(r.faults), counts(r.faults))},

@@ -33,6 +33,8 @@ import (
 // caller's role of aborting superseded uploads, and checks the invariants
 // after every run and at the end.
 //
+// A replay of one seed (-soak.iterations=1) logs what every run did.
+//
 // Without settings it runs a short fixed slice (part of the ordinary test
 // run). SOAK_ITERATIONS, SOAK_SECONDS and SOAK_SEED, or the flags below,
 // steer a long run (make soak).
@@ -86,15 +88,15 @@ func soakSettingsFrom(t *testing.T) soakSettings {
 // soakServer starts the local OBS server of one iteration.
 func soakServer(t *testing.T) (*obslocal.Server, obs.Client) { return startLocalServer(t) }
 
-func soakReplay(seed int64) string {
-	return fmt.Sprintf("go test -count=1 -race ./internal/upload -run 'TestEngineSoak$' -soak.seed=%d -soak.iterations=1", seed)
+func soakReplay(seed any) string {
+	return fmt.Sprintf("go test -count=1%s ./internal/upload -run 'TestEngineSoak$' -soak.seed=%v -soak.iterations=1 -v", soakRaceFlag, seed)
 }
 
 func TestEngineSoak(t *testing.T) {
 	cfg := soakSettingsFrom(t)
 	dir := t.TempDir()
 	rep := newSoakReport(cfg.seed)
-	md5Server() // its goroutines live as long as the process: not a leak
+	rep.trace = cfg.iterations == 1 // a replay: show what each run did
 	start := time.Now()
 	for i := 0; cfg.iterations == 0 || i < cfg.iterations; i++ {
 		if cfg.duration > 0 && time.Since(start) >= cfg.duration {
@@ -160,6 +162,7 @@ func (si *soakIter) violate(format string, args ...any) {
 
 func runSoakIteration(t *testing.T, dir string, it soakIteration, rep *soakReport) []string {
 	t.Helper()
+	md5Server() // its goroutines live as long as the process: not a leak
 	goroutines := runtime.NumGoroutine()
 	si := &soakIter{t: t, it: it, rep: rep, path: filepath.Join(dir, fmt.Sprintf("src-%d", it.seed)),
 		partSizes: map[int64]bool{}, journal: map[string]bool{}, seen: map[string]bool{}, dropped: map[string]bool{}}
@@ -564,6 +567,9 @@ func (si *soakIter) attempt(a soakAttempt, rec *Record) (Output, *Record, error)
 	tr.disarm()
 	si.s.ClearFaults()
 	si.s.WaitIdle()
+	if si.rep.trace {
+		si.traceRun(a, rec, out, next, err)
+	}
 
 	for _, id := range []string{out.UploadID, out.Abandoned, recordID(next)} {
 		if id != "" {
@@ -588,6 +594,27 @@ func (si *soakIter) attempt(a soakAttempt, rec *Record) (Output, *Record, error)
 	}
 	si.checkRun(out, next, err, startVersion, startLayout, tr.mutated)
 	return out, next, err
+}
+
+// traceRun logs what one run was given, met and did.
+func (si *soakIter) traceRun(a soakAttempt, rec *Record, out Output, next *Record, err error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "run: part size %d, concurrency %d, record %q, discover %v\n", a.partSize, si.it.concurrency, recordID(rec), a.discover || rec == nil)
+	for _, f := range a.faults {
+		fmt.Fprintf(&b, "  fault %s: %+v\n", f.kind, f.fault)
+	}
+	for _, tg := range a.triggers {
+		fmt.Fprintf(&b, "  trigger %s after %d parts / %s %v\n", tg.kind, tg.afterParts, tg.delay, tg.mutation)
+	}
+	fmt.Fprintf(&b, "  → error %v\n  → upload %q, %d parts sent, %d reused, abandoned %q, record %q, notices %q\n",
+		err, out.UploadID, out.PartsSent, out.PartsReused, out.Abandoned, recordID(next), out.Notices)
+	sum, info, exists := si.object()
+	si.mu.Lock()
+	versions := len(si.versions)
+	si.mu.Unlock()
+	fmt.Fprintf(&b, "  → object exists %v (version %d of %d, assembled by %q); %d bytes of parts received so far",
+		exists, si.versionOf(sum), versions, info.UploadID, si.sent())
+	si.t.Log(b.String())
 }
 
 func (si *soakIter) interruptCost() int64 {
