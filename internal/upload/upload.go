@@ -550,6 +550,9 @@ func (u *uploader) complete(ctx context.Context) error {
 			res = obs.CompleteOutput{ETag: info.ETag, VersionID: info.VersionID}
 			break
 		}
+		if obs.IsNoSuchUpload(err) && herr != nil && !obs.IsNotFound(herr) {
+			return fmt.Errorf("completing multipart upload %s: the upload no longer exists, and whether the object was assembled from it is unknown (%v): %w", id, herr, err)
+		}
 		if obs.IsNoSuchUpload(err) {
 			u.mu.Lock()
 			u.completed = true // gone: nothing left to resume
