@@ -19,7 +19,7 @@ import (
 func TestCompleteUnconfirmedKeepsRecord(t *testing.T) {
 	s, c := soakServer(t)
 	path, data := writeFile(t, 3*MinPartSize+7, 700)
-	in := lsInput(path, MinPartSize)
+	in := Input{Bucket: lsBucket, Key: testKey, Path: path, PartSize: MinPartSize, Concurrency: 4}
 	s.Inject(obslocal.Fault{Op: obslocal.OpCompleteMultipartUpload, DropResponse: true})
 	s.Inject(obslocal.Fault{Op: obslocal.OpHeadObject, Times: -1, Status: 503, Code: "ServiceUnavailable"})
 	_, rec, err := Upload(context.Background(), c, in)
@@ -49,7 +49,7 @@ func TestCompleteUnconfirmedKeepsRecord(t *testing.T) {
 func TestDiscoveryFindsCompletedObject(t *testing.T) {
 	s, c := soakServer(t)
 	path, data := writeFile(t, 4*MinPartSize+3, 800)
-	in := lsInput(path, MinPartSize)
+	in := Input{Bucket: lsBucket, Key: testKey, Path: path, PartSize: MinPartSize, Concurrency: 4}
 	// What a run killed once its Complete took effect leaves on the server.
 	if _, _, err := Upload(context.Background(), c, in); err != nil {
 		t.Fatal(err)
