@@ -268,6 +268,9 @@ func (u *uploader) singlePut(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("uploading %s/%s: %w", u.in.Bucket, u.in.Key, err)
 		}
+		if errors.Is(err, obs.ErrShortBody) {
+			return fmt.Errorf("%w: %s shrank while uploading: %w", ErrSourceChanged, u.in.Path, err)
+		}
 		if obs.IsCode(err, "BadDigest") {
 			again, herr := hashRange(u.f, 0, size)
 			if herr != nil {
@@ -477,6 +480,9 @@ func (u *uploader) sendPart(ctx context.Context, n int, sum md5Sum) error {
 		}
 		if ctx.Err() != nil {
 			return perr(err)
+		}
+		if errors.Is(err, obs.ErrShortBody) {
+			return perr(fmt.Errorf("%w: %s shrank while uploading: %w", ErrSourceChanged, u.in.Path, err))
 		}
 		switch {
 		case obs.IsCode(err, "BadDigest"):
