@@ -31,7 +31,24 @@ import (
 // Upload and resumes it — from the returned record, or by discovery when
 // the "killed" run's record is lost — until it succeeds, playing the
 // caller's role of aborting superseded uploads, and checks the invariants
-// after every run and at the end.
+// after every run and at the end:
+//   - an object, when there is one, holds exactly one version of the file
+//     (never mixed or wrong bytes), with the ETag of its parts;
+//   - a run that returns no error leaves the object holding the file as it
+//     found it, with the ETag of the parts sent (the multipart formula),
+//     assembled by the upload it names, and returns no record; a run during
+//     which the file changed as one of its parts completed never succeeds;
+//   - a returned record lists only parts the server holds, as recorded;
+//   - a cancelled run returns within 2 s;
+//   - after success no upload stays open, once the caller has aborted those
+//     it was told of (records of failed runs, Output.Abandoned) — except the
+//     uploads of "killed" runs discovery could not prove ours, and empty
+//     uploads whose Initiate response was lost (both for a lifecycle rule);
+//   - the part and PUT bytes the server received beyond the file are at most
+//     one part per worker per interruption (a failed run, a restart) and one
+//     part per fault on a part, counted afresh when the upload is lost by
+//     design (expired, the file or the part size changed);
+//   - no goroutine outlives the iteration.
 //
 // A replay of one seed (-soak.iterations=1) logs what every run did.
 //
