@@ -308,9 +308,6 @@ func (si *soakIter) expire(during bool) {
 func (si *soakIter) mutate(m *soakMutation, during bool) {
 	si.mutMu.Lock()
 	defer si.mutMu.Unlock()
-	if during {
-		si.newEpoch(true)
-	}
 	old := si.current()
 	r := rand.New(rand.NewPCG(m.seed, 0x6d757461))
 	kind := m.kind
@@ -352,12 +349,12 @@ func (si *soakIter) mutate(m *soakMutation, during bool) {
 		si.violate("the soak could not change the source (%s): %v", kind, err)
 		return
 	}
+	// The new epoch begins once the file holds its new content: parts sent
+	// while it was being written were read from the old one.
+	si.newEpoch(during)
 	si.mu.Lock()
 	si.versions = append(si.versions, next)
 	si.mu.Unlock()
-	if !during {
-		si.newEpoch(false)
-	}
 }
 
 func writeAt(path string, b []byte, off int64) error {
