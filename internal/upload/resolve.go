@@ -35,9 +35,6 @@ func (u *uploader) resolve(ctx context.Context) error {
 		if err != nil || ok {
 			return err
 		}
-		if ok, err := u.objectHoldsFile(ctx); err != nil || ok {
-			return err
-		}
 	}
 	ictx, cancel := context.WithTimeout(ctx, listTimeout)
 	defer cancel()
