@@ -35,6 +35,9 @@ const (
 	eventMutate  = "source file changed"
 	eventKill    = "record lost (run killed): discovery"
 	eventResize  = "part size changed"
+	// eventKillDone: the killed run's Complete had taken effect; with its
+	// record lost, the next run sends the whole file again.
+	eventKillDone = "record lost after the run's Complete took effect (whole file sent again)"
 )
 
 // Ways the source file changes.

@@ -421,6 +421,12 @@ func (si *soakIter) run() {
 			if killed {
 				rec = nil
 				si.rep.event(eventKill + " (between runs)")
+				if si.completedByDropped() {
+					// No record and no open upload: the next run sends the
+					// whole file again, by design.
+					si.newEpoch(false)
+					si.rep.event(eventKillDone)
+				}
 			}
 			if a.restart {
 				si.restart()
@@ -455,6 +461,13 @@ func (si *soakIter) run() {
 		rec, abandoned = next, out.Abandoned
 	}
 	si.violate("no run of %d succeeded (the last %d were calm)", len(si.it.attempts), 2)
+}
+
+// completedByDropped reports whether the object was assembled by an upload
+// whose record was lost.
+func (si *soakIter) completedByDropped() bool {
+	_, info, exists := si.object()
+	return exists && info.UploadID != "" && si.dropped[info.UploadID]
 }
 
 func recordID(r *Record) string {
