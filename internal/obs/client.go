@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -373,7 +372,7 @@ func (c *client) UploadPart(ctx context.Context, in UploadPartInput) (string, er
 		if in.Size > 0 {
 			// A fresh reader per attempt, and PartSize so the SDK sends
 			// an exact Content-Length and streams instead of chunking.
-			input.Body = io.NewSectionReader(in.Body, in.Offset, in.Size)
+			input.Body = bodySection(in.Body, in.Offset, in.Size)
 			input.PartSize = in.Size
 		}
 		out, err := cl.UploadPart(input, c.ext(nil))
@@ -642,7 +641,7 @@ func (c *client) PutObject(ctx context.Context, in PutObjectInput) (PutObjectOut
 		input.ContentMD5 = md5b64
 		if in.Size > 0 {
 			input.ContentLength = in.Size
-			input.Body = io.NewSectionReader(in.Body, 0, in.Size)
+			input.Body = bodySection(in.Body, 0, in.Size)
 		}
 		out, err := cl.PutObject(input, c.ext(s.headers))
 		if err != nil {

@@ -93,9 +93,10 @@ func IsCode(err error, code string) bool {
 
 // IsRetryable reports whether a request that failed with err may succeed if
 // sent again: network errors, 408, 500, 502, 503 (including SlowDown) and
-// 504. Other 4xx never are; a cancelled or expired context never is.
+// 504. Other 4xx never are; a cancelled or expired context never is, nor a
+// body that ended early (ErrShortBody).
 func IsRetryable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || IsCertificateError(err) {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || IsCertificateError(err) || errors.Is(err, ErrShortBody) {
 		return false
 	}
 	e, ok := AsError(err)

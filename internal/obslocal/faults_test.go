@@ -64,6 +64,7 @@ func testFaultResetAfterBytes(t *testing.T, opts ...obslocaltest.Option) {
 		t.Fatalf("client saw a response (%d), want a connection error", resp.StatusCode)
 	}
 	t.Logf("client error: %v", err)
+	s.WaitIdle() // the handler counts the error after the reset the client saw
 	st := s.Stats().Ops[obslocal.OpUploadPart]
 	if st.BodyBytes != 50_000 || st.Errors != 1 {
 		t.Fatalf("stats %+v", st)

@@ -18,7 +18,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log"
 	"net"
 	"net/http"
 	"os"
@@ -72,10 +71,15 @@ type Server struct {
 	cfg     Config
 	st      *store
 	ln      net.Listener
+	tlsConf *tls.Config     // nil for plain HTTP
 	scheme  string          // "http" or "https"
 	cert    *SelfSignedCert // with SelfSignedTLS
 	credMu  sync.RWMutex    // guards cfg.Credentials (security tokens change)
 	hs      *http.Server
+	addr    string // the listening address, kept across restarts
+	// gate is held for reading by each request while it is handled and
+	// for writing by Restart while it swaps the store and the listener.
+	gate    sync.RWMutex
 	tempDir bool
 	offset  atomic.Int64
 	reqSeq  atomic.Uint64
@@ -130,17 +134,8 @@ func Start(cfg Config) (*Server, error) {
 		s.cleanup()
 		return nil, fmt.Errorf("obslocal: %w", err)
 	}
-	s.ln = ln
-	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
-	if cfg.Logf != nil {
-		// TLS handshake failures (a client that does not trust the CA) land here.
-		s.hs.ErrorLog = log.New(logfWriter(cfg.Logf), "obslocal: ", 0)
-	}
-	served := ln
-	if tlsConf != nil {
-		served = tls.NewListener(ln, tlsConf)
-	}
-	go func() { _ = s.hs.Serve(served) }()
+	s.ln, s.addr, s.tlsConf = ln, ln.Addr().String(), tlsConf
+	s.serve()
 	return s, nil
 }
 
@@ -207,7 +202,7 @@ func (s *Server) SetSecurityToken(accessKey, token string) error {
 }
 
 // Addr returns the listening address "127.0.0.1:PORT".
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+func (s *Server) Addr() string { return s.addr }
 
 // DataDir returns the directory holding the server's data.
 func (s *Server) DataDir() string { return s.cfg.DataDir }
@@ -510,6 +505,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("x-obs-id-2", hex.EncodeToString(idSum[:])+"obslocal")
 	h.Set("Date", s.now().Format(http.TimeFormat))
 
+	if !s.enter(r) {
+		return
+	}
+	defer s.gate.RUnlock()
 	rt := s.route(r)
 	if rt.bucket == strings.Trim(adminPrefix, "/") && !rt.vhost {
 		s.serveAdmin(w, r)

@@ -246,6 +246,8 @@ func (u *uploader) singlePut(ctx context.Context) error {
 			return false, nil
 		case obs.IsCode(err, "BadDigest"):
 			return u.badDigest(ctx, 0, size, sum, err)
+		case errors.Is(err, obs.ErrShortBody):
+			return false, fmt.Errorf("%w: %s shrank while uploading: %w", ErrSourceChanged, u.in.Path, err)
 		}
 		return transient(ctx, pctx, err), err
 	})
@@ -454,6 +456,8 @@ func (u *uploader) sendPart(ctx context.Context, n int, sum md5Sum) error {
 			return false, nil
 		case obs.IsCode(err, "BadDigest"):
 			return u.badDigest(ctx, off, size, sum, err)
+		case errors.Is(err, obs.ErrShortBody):
+			return false, fmt.Errorf("%w: %s shrank while uploading: %w", ErrSourceChanged, u.in.Path, err)
 		case timedOut(ctx, pctx, err):
 			return true, fmt.Errorf("part deadline of %s expired: %w", timeout, err)
 		}
@@ -514,10 +518,15 @@ func (u *uploader) complete(ctx context.Context) error {
 			return false, err
 		}
 		// The upload may have completed with the response lost: ask the object.
-		if r, ok := u.assembled(ctx, id); ok {
+		r, ok, herr := u.assembled(ctx, id)
+		if ok {
 			u.log.Info("complete response was lost but the object was assembled from our upload", "upload_id", id, "error", err.Error())
 			res = r
 			return false, nil
+		}
+		if obs.IsNoSuchUpload(err) && herr != nil && !obs.IsNotFound(herr) {
+			// Keep the record: the next run asks again (completedEarlier).
+			return false, fmt.Errorf("the upload no longer exists, and whether the object was assembled from it is unknown (%v): %w", herr, err)
 		}
 		if obs.IsNoSuchUpload(err) {
 			u.mu.Lock()
@@ -545,15 +554,16 @@ func (u *uploader) complete(ctx context.Context) error {
 
 // assembled reports whether the object was assembled from upload id, as
 // when Complete succeeded but its response was lost, and returns the
-// object's ETag and version.
-func (u *uploader) assembled(ctx context.Context, id string) (obs.CompleteOutput, bool) {
+// object's ETag and version; herr is the HEAD's error when it could not
+// tell.
+func (u *uploader) assembled(ctx context.Context, id string) (out obs.CompleteOutput, ok bool, herr error) {
 	hctx, cancel := context.WithTimeout(ctx, headTimeout)
 	defer cancel()
 	info, err := u.c.HeadObject(hctx, obs.HeadInput{Bucket: u.in.Bucket, Key: u.in.Key, SSEC: u.in.Options.SSEC})
 	if err != nil || info.UploadID != id {
-		return obs.CompleteOutput{}, false
+		return obs.CompleteOutput{}, false, err
 	}
-	return obs.CompleteOutput{ETag: info.ETag, VersionID: info.VersionID}, true
+	return obs.CompleteOutput{ETag: info.ETag, VersionID: info.VersionID}, true, nil
 }
 
 // Abort aborts a multipart upload. It runs with a context detached from ctx's
