@@ -34,6 +34,9 @@ type fakeOBS struct {
 	bodyBytes    int64         // body bytes read by UploadPart (all attempts)
 	inflight     int
 	maxInflight  int
+	copiedBytes  int64                 // bytes copied by UploadPartCopy (all attempts)
+	copySources  []obs.CopySource      // the source of every copy request
+	copyInputs   []obs.CopyObjectInput // every CopyObject that copied
 
 	// partHook runs before a part's body is read (without the lock). An
 	// error is returned as the part's error; a *resetAfter first reads that
@@ -76,6 +79,9 @@ type fakeObject struct {
 	data     []byte
 	sse      string
 	version  string
+	// synthetic, when set, makes the object one of size bytes that are not
+	// stored (putSynthetic): copies derive their ETags from it.
+	synthetic string
 }
 
 var _ obs.Client = (*fakeOBS)(nil)
@@ -117,6 +123,9 @@ func (f *fakeOBS) resetCounters() {
 	f.partBytes = map[int]int64{}
 	f.bodyBytes = 0
 	f.maxInflight = 0
+	f.copiedBytes = 0
+	f.copySources = nil
+	f.copyInputs = nil
 }
 
 func (f *fakeOBS) InitiateMultipartUpload(ctx context.Context, in obs.InitiateInput) (string, error) {

@@ -27,12 +27,19 @@ type resolution struct {
 func (u *uploader) resolve(ctx context.Context) (resolution, error) {
 	var exclude string
 	if r := u.in.Record; r != nil && r.UploadID != "" {
-		if r.PartSize != u.layout.PartSize || r.Size != u.layout.Size {
+		switch {
+		case r.PartSize != u.layout.PartSize || r.Size != u.layout.Size:
 			u.out.Abandoned = r.UploadID
 			exclude = r.UploadID
 			u.notice("recorded upload %s was planned for %s in parts of %s but the file now needs %s in parts of %s; it was left for abort and another upload is used",
 				r.UploadID, FormatBytes(r.Size), FormatBytes(r.PartSize), FormatBytes(u.layout.Size), FormatBytes(u.layout.PartSize))
-		} else {
+		case u.in.Copy != nil && !u.sameSource(r):
+			// A copy's parts cannot be checked against the source, so an
+			// upload copied from another version is never mixed with this one.
+			u.out.Abandoned = r.UploadID
+			exclude = r.UploadID
+			u.notice("recorded upload %s was copied from another version of the source; it was left for abort and another upload is used", r.UploadID)
+		default:
 			res, err := u.resume(ctx, r)
 			if err != nil || res.id != "" {
 				return res, err
@@ -54,6 +61,9 @@ func (u *uploader) resolve(ctx context.Context) (resolution, error) {
 	}
 	u.log.Info("initiated multipart upload", "bucket", u.in.Bucket, "key", u.in.Key, "upload_id", id,
 		"parts", u.layout.Parts, "part_size", u.layout.PartSize)
+	if u.in.Initiated != nil {
+		u.in.Initiated(Record{UploadID: id, PartSize: u.layout.PartSize, Size: u.layout.Size, Source: u.baseline, Copy: u.copyOrigin()})
+	}
 	return resolution{id: id}, nil
 }
 
@@ -98,7 +108,7 @@ func (u *uploader) resume(ctx context.Context, r *Record) (resolution, error) {
 		u.mu.Unlock()
 		return resolution{}, fmt.Errorf("listing parts of multipart upload %s: %w", r.UploadID, err)
 	}
-	trusted := r.Source == u.baseline
+	trusted := u.sameSource(r)
 	if !trusted {
 		u.log.Info("source file changed since the upload was recorded; verifying its parts by MD5", "upload_id", r.UploadID)
 	}
@@ -125,8 +135,11 @@ func (u *uploader) resume(ctx context.Context, r *Record) (resolution, error) {
 		}
 		// Unrecorded (or recorded from other bytes): keep it only when its
 		// ETag is the MD5 of our byte range. With SSE the ETag is not an MD5:
-		// it cannot be proven and is re-sent.
-		if !u.sse {
+		// it cannot be proven and is re-sent. A part of a copy's upload
+		// (from this source version: see resolve) was copied from our range.
+		if u.in.Copy != nil {
+			kept[p.Number] = CompletedPart{Number: p.Number, Size: p.Size, ETag: normETag(p.ETag)}
+		} else if !u.sse {
 			verify = append(verify, p)
 		}
 	}
@@ -214,6 +227,10 @@ func (u *uploader) provablyOurs(ctx context.Context, parts []obs.Part) (bool, st
 			return false, fmt.Sprintf("part %d has %d bytes, ours %d", p.Number, p.Size, want), nil
 		}
 	}
+	if u.in.Copy != nil {
+		ok, why := u.copiedFromSource(parts)
+		return ok, why, nil
+	}
 	// One part first: a foreign upload is usually rejected after one hash.
 	for _, batch := range [][]obs.Part{parts[:1], parts[1:]} {
 		sums, err := u.hashParts(ctx, batch)
@@ -266,6 +283,9 @@ func (u *uploader) hashParts(ctx context.Context, parts []obs.Part) (map[int]md5
 // partMD5 returns the MD5 of part n's bytes, reading them only when
 // reconciliation has not already hashed them.
 func (u *uploader) partMD5(n int) (md5Sum, error) {
+	if u.in.Copy != nil {
+		return md5Sum{}, nil // copied server-side, never read here
+	}
 	u.mu.Lock()
 	sum, ok := u.localMD5[n]
 	u.mu.Unlock()
@@ -285,7 +305,7 @@ func (u *uploader) partMD5(n int) (md5Sum, error) {
 // cancelled or killed while Complete's answer was on its way). It then
 // fills the output.
 func (u *uploader) completedEarlier(ctx context.Context, r *Record) bool {
-	if r.Source != u.baseline {
+	if !u.sameSource(r) {
 		return false
 	}
 	hctx, cancel := context.WithTimeout(ctx, headTimeout)

@@ -32,6 +32,9 @@ type Record struct {
 	Size     int64
 	// Source is the fingerprint of the file the parts were read from.
 	Source Fingerprint
+	// Copy, for a server-side copy, is the source object version the
+	// parts were copied from (Source is then zero).
+	Copy *ObjectVersion
 	// Parts are the completed parts, ascending by number.
 	Parts []CompletedPart
 }
@@ -72,11 +75,13 @@ func (nopLogger) Info(string, ...any)  {}
 func (nopLogger) Warn(string, ...any)  {}
 func (nopLogger) Debug(string, ...any) {}
 
-// Input describes one upload.
+// Input describes one upload (Upload) or server-side copy (Copy).
 type Input struct {
 	Bucket, Key string
-	// Path is the source file.
+	// Path is the source file of an upload.
 	Path string
+	// Copy is the source object of a copy, whose byte ranges are the parts.
+	Copy *CopySource
 	// Expected, when set, is the fingerprint the source must have at the
 	// start and throughout; otherwise the fingerprint at the start is used.
 	Expected *Fingerprint
@@ -100,6 +105,10 @@ type Input struct {
 	// Discover, when there is no usable record, looks for an open upload
 	// for the key that is provably ours and resumes it.
 	Discover bool
+	// Initiated, when set, is called with the record of a new multipart
+	// upload as soon as it is initiated, before any part is sent: a run
+	// that is killed saves nothing else.
+	Initiated func(Record)
 	// Budget is a worker budget shared across uploads; nil is unlimited.
 	Budget *Budget
 	// Bandwidth is a cap on the bytes per second written, shared across
@@ -136,8 +145,9 @@ type Output struct {
 	// (different size or part size). It was left untouched; the caller
 	// should Abort it.
 	Abandoned string
-	// PartsSent and BytesSent count what this run sent; PartsReused the
-	// parts already on the server.
+	// PartsSent and BytesSent count what this run sent (for a copy, what
+	// the server copied: no object data pass through the client);
+	// PartsReused the parts already on the server.
 	PartsSent, PartsReused int
 	BytesSent              int64
 	// Notices are sentences worth showing to a person.

@@ -55,6 +55,16 @@ func Upload(ctx context.Context, c obs.Client, in Input) (Output, *Record, error
 	if in.Bucket == "" || in.Key == "" || in.Path == "" {
 		return Output{}, nil, errors.New("upload: bucket, key and path are required")
 	}
+	if in.Copy != nil {
+		return Output{}, nil, errors.New("upload: an upload has a path, not a source object (see Copy)")
+	}
+	u := newUploader(c, in)
+	return u.finish(u.run(ctx))
+}
+
+// newUploader is the engine's state for one upload or copy, with the
+// input's defaults filled in.
+func newUploader(c obs.Client, in Input) *uploader {
 	u := &uploader{c: c, in: in, log: in.Logger, done: map[int]CompletedPart{}, inflight: map[int]int64{}}
 	if u.log == nil {
 		u.log = nopLogger{}
@@ -68,7 +78,11 @@ func Upload(ctx context.Context, c obs.Client, in Input) (Output, *Record, error
 	u.thr = newThrottle(u.in, realClock{})
 	u.in.PartTimeout = u.thr.extend(u.in.PartTimeout)
 	u.sse = in.Options.SSEKMS || in.Options.SSEC != nil
-	err := u.run(ctx)
+	return u
+}
+
+// finish returns what Upload and Copy return once run ended with err.
+func (u *uploader) finish(err error) (Output, *Record, error) {
 	rec := u.record()
 	if err == nil {
 		rec = nil
@@ -141,9 +155,26 @@ func (u *uploader) run(ctx context.Context) error {
 	if fi, err := f.Stat(); err != nil || fingerprintOf(fi) != fp {
 		return fmt.Errorf("%w: %s was replaced while being opened", ErrSourceChanged, u.in.Path)
 	}
-	l, err := PlanParts(fp.Size, u.in.PartSize)
-	if err != nil {
+	if err := u.planLayout(fp.Size, false); err != nil {
 		return fmt.Errorf("planning %s: %w", u.in.Path, err)
+	}
+	defer u.reportTicks()()
+	if u.layout.SinglePut {
+		return u.singlePut(ctx)
+	}
+	return u.multipart(ctx)
+}
+
+// planLayout cuts size bytes into parts and starts the progress count; with
+// wholePart, a source of exactly one part is sent in one request too. A
+// recorded upload that a single request replaces is abandoned.
+func (u *uploader) planLayout(size int64, wholePart bool) error {
+	l, err := PlanParts(size, u.in.PartSize)
+	if err != nil {
+		return err
+	}
+	if wholePart && l.Parts == 1 {
+		l.SinglePut = true
 	}
 	u.layout = l
 	u.out.Layout = l
@@ -156,15 +187,16 @@ func (u *uploader) run(ctx context.Context) error {
 	}
 	u.prog = Progress{BytesTotal: l.Size, PartsTotal: l.Parts}
 	u.startTime = time.Now()
-	defer u.reportTicks()()
-
-	if l.SinglePut {
-		if r := u.in.Record; r != nil && r.UploadID != "" {
-			u.out.Abandoned = r.UploadID
-			u.notice("recorded upload %s does not fit the file any more (now %s, a single PUT); it was left for abort", r.UploadID, FormatBytes(l.Size))
-		}
-		return u.singlePut(ctx)
+	if r := u.in.Record; l.SinglePut && r != nil && r.UploadID != "" {
+		u.out.Abandoned = r.UploadID
+		u.notice("recorded upload %s does not fit the source any more (now %s, a single request); it was left for abort", r.UploadID, FormatBytes(l.Size))
 	}
+	return nil
+}
+
+// multipart resolves the multipart upload to use, sends the parts it lacks
+// and completes it.
+func (u *uploader) multipart(ctx context.Context) error {
 	res, err := u.resolve(ctx)
 	if err != nil {
 		return err
@@ -196,7 +228,7 @@ func (u *uploader) record() *Record {
 	if u.uploadID == "" || u.completed {
 		return nil
 	}
-	r := &Record{UploadID: u.uploadID, PartSize: u.layout.PartSize, Size: u.layout.Size, Source: u.baseline}
+	r := &Record{UploadID: u.uploadID, PartSize: u.layout.PartSize, Size: u.layout.Size, Source: u.baseline, Copy: u.copyOrigin()}
 	r.Parts = make([]CompletedPart, 0, len(u.done))
 	for _, p := range u.done {
 		r.Parts = append(r.Parts, p)
@@ -205,8 +237,12 @@ func (u *uploader) record() *Record {
 	return r
 }
 
-// checkSource compares the file with the baseline fingerprint.
+// checkSource compares the file with the baseline fingerprint. A copy's
+// source needs no check: every part is copied under if-match on its ETag.
 func (u *uploader) checkSource() error {
+	if u.in.Copy != nil {
+		return nil
+	}
 	fp, err := StatFingerprint(u.in.Path)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrSourceChanged, u.in.Path, err)
@@ -432,12 +468,15 @@ func (u *uploader) hashAhead(ctx context.Context, todo []int, size int, queue ch
 }
 
 // sendPart uploads part n, whose bytes hash to sum, with Content-MD5 and
-// retries.
+// retries; for a copy it copies the part's byte range of the source.
 func (u *uploader) sendPart(ctx context.Context, n int, sum md5Sum) error {
 	if err := u.in.Budget.acquire(ctx); err != nil {
 		return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
 	}
 	defer u.in.Budget.release()
+	if u.in.Copy != nil {
+		return u.copyPart(ctx, n)
+	}
 	off, size := u.layout.Part(n)
 	timeout := u.in.PartTimeout(size)
 	var etag string
@@ -466,20 +505,23 @@ func (u *uploader) sendPart(ctx context.Context, n int, sum md5Sum) error {
 	if err != nil {
 		return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
 	}
-	etag = normETag(etag)
-	u.mu.Lock()
-	u.done[n] = CompletedPart{Number: n, Size: size, ETag: etag}
-	if !etagIsMD5(etag, sum) {
-		u.opaque = true
-	}
-	u.partsSent++
-	u.bytesSent += size
-	u.mu.Unlock()
-	u.partDone(n, size)
+	u.stored(n, size, etag, !etagIsMD5(etag, sum))
 	if err := u.checkSource(); err != nil {
 		return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
 	}
 	return nil
+}
+
+// stored accounts part n of size bytes, sent by this run, that the server
+// holds with etag; opaque when the ETag is not the MD5 of the part.
+func (u *uploader) stored(n int, size int64, etag string, opaque bool) {
+	u.mu.Lock()
+	u.done[n] = CompletedPart{Number: n, Size: size, ETag: normETag(etag)}
+	u.opaque = u.opaque || opaque
+	u.partsSent++
+	u.bytesSent += size
+	u.mu.Unlock()
+	u.partDone(n, size)
 }
 
 func (u *uploader) complete(ctx context.Context) error {
