@@ -18,8 +18,16 @@ import (
 // Create cannot adopt — the file changed, or SSE-C parts cannot be proven
 // ours — would otherwise stay open and billed. After the key is uploaded
 // successfully, or destroyed, the journaled uploads are aborted.
+//
+// A copy journals its upload with the upload's record (layout and source
+// version) as soon as the upload is initiated: a copy's parts cannot be
+// checked against the source afterwards, so the record is what proves an
+// open upload ours when a killed run saved nothing else.
 type uploadJournal struct {
 	UploadIDs []string `json:"upload_ids"`
+	// Records are the journaled records, by upload ID, of the uploads
+	// that have one.
+	Records map[string]*uploadRecord `json:"records,omitempty"`
 }
 
 func journalPath(bucket, key string) string { return cacheFile("uploads", bucket+"/"+key) }
@@ -35,6 +43,45 @@ func journalUpload(bucket, key, uploadID string) {
 	}
 }
 
+// journalRecord records an open upload of bucket/key with its record.
+func journalRecord(bucket, key string, r *upload.Record) {
+	enc, err := encodeUpload(bucket, key, r)
+	if err != nil {
+		journalUpload(bucket, key, r.UploadID)
+		return
+	}
+	p := journalPath(bucket, key)
+	var j uploadJournal
+	readCacheJSON(p, &j)
+	if !slices.Contains(j.UploadIDs, r.UploadID) {
+		j.UploadIDs = append(j.UploadIDs, r.UploadID)
+	}
+	if j.Records == nil {
+		j.Records = map[string]*uploadRecord{}
+	}
+	j.Records[r.UploadID] = enc
+	writeCacheJSON(p, j)
+}
+
+// journaledRecord returns the record of the newest journaled upload of
+// bucket/key for which match holds, or nil.
+func journaledRecord(bucket, key string, match func(*upload.Record) bool) *upload.Record {
+	var j uploadJournal
+	if !readCacheJSON(journalPath(bucket, key), &j) {
+		return nil
+	}
+	for _, id := range slices.Backward(j.UploadIDs) {
+		enc := j.Records[id]
+		if enc == nil || enc.Bucket != bucket || enc.Key != key || enc.UploadID != id {
+			continue
+		}
+		if r, err := enc.decode(); err == nil && match(r) {
+			return r
+		}
+	}
+	return nil
+}
+
 // abortJournaled aborts the journaled uploads of bucket/key other than keep
 // and returns the warnings worth showing. Uploads that cannot be aborted stay
 // in the journal for the next time.
@@ -45,6 +92,7 @@ func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep string)
 		return nil
 	}
 	var left, warnings []string
+	kept := map[string]*uploadRecord{}
 	for _, id := range j.UploadIDs {
 		if id == keep {
 			continue
@@ -56,6 +104,9 @@ func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep string)
 		case obs.IsNoSuchUpload(err):
 		default:
 			left = append(left, id)
+			if r := j.Records[id]; r != nil {
+				kept[id] = r
+			}
 			w := "Could not abort the superseded upload " + id + ": " + err.Error() +
 				". The next successful apply tries again; a bucket lifecycle rule for incomplete multipart uploads also removes it."
 			if hint := obsErrorHint(err); hint != "" {
@@ -67,7 +118,7 @@ func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep string)
 	if len(left) == 0 {
 		_ = os.Remove(p)
 	} else {
-		writeCacheJSON(p, uploadJournal{UploadIDs: left})
+		writeCacheJSON(p, uploadJournal{UploadIDs: left, Records: kept})
 	}
 	return warnings
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/upload"
 )
@@ -49,6 +50,8 @@ type uploadRecord struct {
 	PartSize int64              `json:"part_size"`
 	Size     int64              `json:"size"`
 	Source   upload.Fingerprint `json:"fp"`
+	// Copy is the source object version of a copy's upload.
+	Copy *upload.ObjectVersion `json:"copy,omitempty"`
 	// Parts packs the completed parts: per part a big-endian uint16 number,
 	// then either 0x00 and the 16-byte binary MD5 (ETags that are 32 hex
 	// digits) or 0x01, a length byte and the ETag as is.
@@ -113,7 +116,7 @@ func encodeUpload(bucket, key string, r *upload.Record) (*uploadRecord, error) {
 		buf = append(buf, p.ETag...)
 	}
 	return &uploadRecord{
-		Bucket: bucket, Key: key, UploadID: r.UploadID, PartSize: r.PartSize, Size: r.Size, Source: r.Source,
+		Bucket: bucket, Key: key, UploadID: r.UploadID, PartSize: r.PartSize, Size: r.Size, Source: r.Source, Copy: r.Copy,
 		Parts: base64.StdEncoding.EncodeToString(buf),
 	}, nil
 }
@@ -130,7 +133,7 @@ func (u *uploadRecord) decode() (*upload.Record, error) {
 	if err != nil {
 		return nil, errCorruptRecord
 	}
-	r := &upload.Record{UploadID: u.UploadID, PartSize: u.PartSize, Size: u.Size, Source: u.Source}
+	r := &upload.Record{UploadID: u.UploadID, PartSize: u.PartSize, Size: u.Size, Source: u.Source, Copy: u.Copy}
 	for len(buf) > 0 {
 		if len(buf) < 3 {
 			return nil, errCorruptRecord
@@ -158,4 +161,20 @@ func (u *uploadRecord) decode() (*upload.Record, error) {
 		r.Parts = append(r.Parts, upload.CompletedPart{Number: n, Size: size, ETag: etag})
 	}
 	return r, nil
+}
+
+// savePendingUpload keeps the open upload of a failed apply in private
+// state, for the next apply to resume and destroy to abort; a nil record
+// removes it.
+func savePendingUpload(ctx context.Context, priv privateSetter, bucket, key string, record *upload.Record, diags *diag.Diagnostics) {
+	if record == nil {
+		diags.Append(setPrivate(ctx, priv, privateUpload, nil)...)
+		return
+	}
+	enc, err := encodeUpload(bucket, key, record)
+	if err != nil {
+		tflog.Warn(ctx, "cannot record upload progress", map[string]any{"error": err.Error()})
+		return
+	}
+	diags.Append(setPrivate(ctx, priv, privateUpload, enc)...)
 }

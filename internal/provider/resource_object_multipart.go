@@ -366,16 +366,7 @@ func (r *objectMultipartResource) saveFailure(ctx context.Context, plan objectMu
 	default:
 		return
 	}
-	if record == nil {
-		diags.Append(setPrivate(ctx, priv, privateUpload, nil)...)
-		return
-	}
-	enc, err := encodeUpload(bucket, key, record)
-	if err != nil {
-		tflog.Warn(ctx, "cannot record upload progress", map[string]any{"error": err.Error()})
-		return
-	}
-	diags.Append(setPrivate(ctx, priv, privateUpload, enc)...)
+	savePendingUpload(ctx, priv, bucket, key, record, diags)
 }
 
 // objectIdentity HEADs the new object so Delete can later tell it from an
@@ -558,58 +549,9 @@ func (r *objectMultipartResource) Delete(ctx context.Context, req resource.Delet
 	resp.Diagnostics.Append(diags...)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	bucket, key := state.Bucket.ValueString(), state.Key.ValueString()
-	summary := fmt.Sprintf("Deleting OBS object %s/%s", bucket, key)
-	fail := func(detail string) {
-		// A null state with an error makes Terraform keep the prior state,
-		// private state included, exactly as stored, so a later destroy
-		// still finds the open upload and the object record.
-		resp.State.RemoveResource(ctx)
-		resp.Diagnostics.AddError(summary, detail)
-	}
-
-	// Abort the open upload a failed apply recorded. Delete only sees it on
-	// a real destroy or a config-forced replacement; during a tainted
-	// replacement it is not passed here, and the Create that follows adopts
-	// the upload instead.
-	pending, diags := getPrivate[uploadRecord](ctx, req.Private, privateUpload)
-	resp.Diagnostics.Append(diags...)
-	if pending != nil && pending.Bucket == bucket && pending.Key == key {
-		if err := upload.Abort(ctx, r.data.client, bucket, key, pending.UploadID); err != nil && !obs.IsNoSuchUpload(err) {
-			fail(fmt.Sprintf("Aborting the open upload %s: %s", pending.UploadID, describeOBSError(err)))
-			return
-		}
-		// A real destroy (a tainted replacement passes no upload record):
-		// the key's other journaled uploads are ours and superseded too.
-		for _, w := range abortJournaled(ctx, r.data.client, bucket, key, "") {
-			resp.Diagnostics.AddWarning(summary, w)
-		}
-	}
-
-	if state.ETag.IsNull() || state.ETag.ValueString() == "" {
-		return // no upload of ours ever completed at this key
-	}
-	info, err := r.statObject(ctx, state)
-	if obs.IsNotFound(err) {
-		return
-	}
-	if err != nil {
-		fail(describeOBSError(err))
-		return
-	}
-	written, diags := getPrivate[objectRecord](ctx, req.Private, privateObject)
-	resp.Diagnostics.Append(diags...)
-	if !sameObject(info, state, written) {
-		resp.Diagnostics.AddWarning(summary+": kept",
-			"The object at this key is no longer the one this resource uploaded (a create_before_destroy replacement or "+
-				"another writer replaced it), so it was not deleted.")
-		return
-	}
-	// Already gone (e.g. deleted concurrently) is what we wanted: some
-	// S3-compatible servers answer 404 where OBS answers 204.
-	if err := r.data.client.DeleteObject(ctx, bucket, key); err != nil && !obs.IsNotFound(err) {
-		fail(describeOBSError(err))
-	}
+	deleteWritten(ctx, r.data, state, func(ctx context.Context) (obs.ObjectInfo, error) {
+		return r.statObject(ctx, state)
+	}, req, resp)
 }
 
 // sameObject reports whether the object found at the key is the one state

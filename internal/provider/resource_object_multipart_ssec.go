@@ -14,24 +14,23 @@ import (
 // headers, and OBS denies SSE-C requests that do not arrive over HTTPS.
 // config (not the plan) holds the key, so a write-only key is seen too.
 func (r *objectMultipartResource) checkSSECTransport(config objectMultipartModelV0, diags *diag.Diagnostics) {
-	if r.data == nil {
+	checkSSECOverHTTP(r.data, path.Root("sse_c_key"), config.SSECKey, diags)
+	checkSSECOverHTTP(r.data, path.Root("sse_c_key_wo"), config.SSECKeyWO, diags)
+}
+
+// checkSSECOverHTTP reports on attr an SSE-C key (its configured value) that
+// would be sent to a plain-HTTP endpoint.
+func checkSSECOverHTTP(data *providerData, attr path.Path, key types.String, diags *diag.Diagnostics) {
+	if data == nil || key.IsNull() || key.IsUnknown() {
 		return
 	}
-	u, err := url.Parse(r.data.endpoint)
+	u, err := url.Parse(data.endpoint)
 	if err != nil || !strings.EqualFold(u.Scheme, "http") {
 		return
 	}
-	for _, a := range []struct {
-		name string
-		key  types.String
-	}{{"sse_c_key", config.SSECKey}, {"sse_c_key_wo", config.SSECKeyWO}} {
-		name := a.name
-		if a.key.IsNull() || a.key.IsUnknown() {
-			continue
-		}
-		diags.AddAttributeError(path.Root(name), "SSE-C needs HTTPS",
-			"OBS accepts SSE-C ("+name+") only over HTTPS, and over plain HTTP the customer key would cross the network "+
-				"in clear text. The provider's endpoint is "+r.data.endpoint+"; use an https:// endpoint "+
-				"(with ca_file for a private CA), or remove "+name+".")
-	}
+	name := attr.String()
+	diags.AddAttributeError(attr, "SSE-C needs HTTPS",
+		"OBS accepts SSE-C ("+name+") only over HTTPS, and over plain HTTP the customer key would cross the network "+
+			"in clear text. The provider's endpoint is "+data.endpoint+"; use an https:// endpoint "+
+			"(with ca_file for a private CA), or remove "+name+".")
 }

@@ -67,9 +67,20 @@ func Copy(ctx context.Context, c obs.Client, in Input) (Output, *Record, error) 
 	return u.finish(u.runCopy(ctx))
 }
 
+// PlanCopyParts is PlanParts for a copy: a source of exactly one part is
+// copied in a single request too (SinglePut), as every source smaller than
+// one part is. PlanCopyParts is pure.
+func PlanCopyParts(size, requestedPartSize int64) (Layout, error) {
+	l, err := PlanParts(size, requestedPartSize)
+	if err == nil && l.Parts == 1 {
+		l.SinglePut = true
+	}
+	return l, err
+}
+
 func (u *uploader) runCopy(ctx context.Context) error {
 	src := u.in.Copy
-	if err := u.planLayout(src.Size, true); err != nil {
+	if err := u.planLayout(src.Size, PlanCopyParts); err != nil {
 		return fmt.Errorf("planning the copy of %s/%s: %w", src.Bucket, src.Key, err)
 	}
 	defer u.reportTicks()()

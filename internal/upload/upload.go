@@ -155,7 +155,7 @@ func (u *uploader) run(ctx context.Context) error {
 	if fi, err := f.Stat(); err != nil || fingerprintOf(fi) != fp {
 		return fmt.Errorf("%w: %s was replaced while being opened", ErrSourceChanged, u.in.Path)
 	}
-	if err := u.planLayout(fp.Size, false); err != nil {
+	if err := u.planLayout(fp.Size, PlanParts); err != nil {
 		return fmt.Errorf("planning %s: %w", u.in.Path, err)
 	}
 	defer u.reportTicks()()
@@ -165,16 +165,13 @@ func (u *uploader) run(ctx context.Context) error {
 	return u.multipart(ctx)
 }
 
-// planLayout cuts size bytes into parts and starts the progress count; with
-// wholePart, a source of exactly one part is sent in one request too. A
-// recorded upload that a single request replaces is abandoned.
-func (u *uploader) planLayout(size int64, wholePart bool) error {
-	l, err := PlanParts(size, u.in.PartSize)
+// planLayout cuts size bytes into parts with plan (PlanParts or
+// PlanCopyParts) and starts the progress count. A recorded upload that a
+// single request replaces is abandoned.
+func (u *uploader) planLayout(size int64, plan func(size, partSize int64) (Layout, error)) error {
+	l, err := plan(size, u.in.PartSize)
 	if err != nil {
 		return err
-	}
-	if wholePart && l.Parts == 1 {
-		l.SinglePut = true
 	}
 	u.layout = l
 	u.out.Layout = l
