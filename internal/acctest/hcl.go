@@ -133,3 +133,11 @@ func ResourceBlock(name string, args ...Arg) string {
 func ObjectBlock(name, bucket, key, source string, args ...Arg) string {
 	return ResourceBlock(name, append([]Arg{Attr("bucket", bucket), Attr("key", key), Attr("source", source)}, args...)...)
 }
+
+// CopyBlock is the obs_object_copy resource name that copies
+// sourceBucket/sourceKey to bucket/key, then args.
+func CopyBlock(name, bucket, key, sourceBucket, sourceKey string, args ...Arg) string {
+	return Block(`resource "obs_object_copy" `+Quote(name), append([]Arg{
+		Attr("bucket", bucket), Attr("key", key), Attr("source_bucket", sourceBucket), Attr("source_key", sourceKey),
+	}, args...)...)
+}

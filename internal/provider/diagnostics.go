@@ -95,3 +95,35 @@ func obsErrorHint(err error) string {
 	}
 	return ""
 }
+
+// copyErrorDetail explains a failed copy: the cause, what was kept, and
+// what to do next.
+func copyErrorDetail(ctx context.Context, err error, record *upload.Record) string {
+	var b strings.Builder
+	switch {
+	case errors.Is(err, context.Canceled):
+		b.WriteString("The copy was interrupted.")
+	case errors.Is(err, context.DeadlineExceeded):
+		b.WriteString("The copy did not finish within the timeout (see the `timeouts` argument).")
+	case errors.Is(err, upload.ErrSourceObjectChanged):
+		b.WriteString("The source object changed while it was being copied: " + err.Error() +
+			". Nothing was completed, so the copy holds no mix of two versions of the source. Run plan and apply again to copy the new version.")
+	default:
+		b.WriteString(describeOBSError(err))
+	}
+	switch {
+	case record != nil && errors.Is(err, upload.ErrSourceObjectChanged):
+		fmt.Fprintf(&b, "\n\nThe open upload %s holds parts of the old version; it cannot be resumed and is aborted "+
+			"after the next successful copy.", record.UploadID)
+	case record != nil:
+		var copied int64
+		for _, p := range record.Parts {
+			copied += p.Size
+		}
+		fmt.Fprintf(&b, "\n\nProgress is kept: upload %s has %d part(s), %s of %s, copied in OBS. "+
+			"Run terraform apply again to resume; only the missing parts will be copied.",
+			record.UploadID, len(record.Parts), upload.FormatBytes(copied), upload.FormatBytes(record.Size))
+	}
+	tflog.Debug(ctx, "copy failed", map[string]any{"error": err.Error()})
+	return b.String()
+}

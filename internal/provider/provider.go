@@ -1,6 +1,7 @@
 // Package provider is the Terraform-facing layer: the provider `obs`, its
-// configuration, and the obs_object_multipart resource. It talks to OBS only
-// through the upload engine and the internal/obs client interface.
+// configuration, and the obs_object_multipart and obs_object_copy
+// resources. It talks to OBS only through the upload engine and the
+// internal/obs client interface.
 package provider
 
 import (
@@ -217,7 +218,7 @@ func (p *obsProvider) Configure(ctx context.Context, req provider.ConfigureReque
 }
 
 func (p *obsProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newObjectMultipartResource}
+	return []func() resource.Resource{newObjectMultipartResource, newObjectCopyResource}
 }
 
 func (p *obsProvider) DataSources(context.Context) []func() datasource.DataSource {
