@@ -269,6 +269,8 @@ func (r *objectCopyResource) apply(ctx context.Context, a copyApply, st stateSet
 		return
 	}
 	source := plan.sourceVersion()
+	ticks, stopTicks := r.data.progressTicks()
+	defer stopTicks()
 	in := upload.Input{
 		Bucket: bucket, Key: key,
 		Copy:        &upload.CopySource{ObjectVersion: source, Size: info.Size, Encrypted: info.SSE != "", SSEC: plan.sourceSSEC()},
@@ -279,6 +281,7 @@ func (r *objectCopyResource) apply(ctx context.Context, a copyApply, st stateSet
 		Initiated:   func(rec upload.Record) { journalRecord(bucket, key, &rec) },
 		Budget:      r.data.budget,
 		OnProgress:  progressLogger(ctx, bucket, key),
+		Ticks:       ticks,
 		Logger:      engineLogger{ctx: ctx},
 	}
 	in.Record = copyRecord(ctx, bucket, key, source, layout, a.recorded)
