@@ -59,4 +59,26 @@ func TestProviderSchemaThroughTerraform(t *testing.T) {
 	if _, ok := p.ResourceSchemas["obs_object_multipart"]; !ok {
 		t.Error("resource obs_object_multipart missing")
 	}
+	var copySchema struct {
+		Block struct {
+			Attributes map[string]struct {
+				Sensitive   bool   `json:"sensitive"`
+				Description string `json:"description"`
+			} `json:"attributes"`
+		} `json:"block"`
+	}
+	if err := json.Unmarshal(p.ResourceSchemas["obs_object_copy"], &copySchema); err != nil || len(copySchema.Block.Attributes) == 0 {
+		t.Fatalf("resource obs_object_copy missing or unreadable (%v)", err)
+	}
+	for name, a := range copySchema.Block.Attributes {
+		secret := name == "sse_c_key" || name == "source_sse_c_key"
+		if a.Sensitive != secret || a.Description == "" {
+			t.Errorf("obs_object_copy attribute %s: sensitive = %v, description %q", name, a.Sensitive, a.Description)
+		}
+	}
+	for _, name := range []string{"source_bucket", "source_key", "source_version_id", "source_etag", "source_sha256", "part_count"} {
+		if _, ok := copySchema.Block.Attributes[name]; !ok {
+			t.Errorf("obs_object_copy attribute %s missing", name)
+		}
+	}
 }
