@@ -58,6 +58,7 @@ func (r *caseRow) observe(format string, args ...any) {
 // temporary credentials, scale, secrets.
 var caseOrder = []string{
 	"TestInterruptSIGINT", "TestInterruptSIGKILL", "TestServerRestart", "TestDestroyAfterInterrupt",
+	"TestCopyPromote", "TestCopySIGKILL",
 	"TestTransientFaults", "TestCompleteResponseLost", "TestUploadExpiredBetweenRuns",
 	"TestSourceChangedAfterPlan", "TestSourceChangedDuringUpload", "TestPermanentErrors",
 	"TestHTTPSDefaultConfiguration", "TestHTTPSInsecure", "TestHTTPSUntrustedCertificate", "TestSecurityTokenExpiresMidUpload",

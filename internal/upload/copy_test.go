@@ -478,3 +478,29 @@ func TestCopyInputChecked(t *testing.T) {
 		t.Fatal("Copy accepted a source without ETag")
 	}
 }
+
+// PlanCopyParts plans as PlanParts, except that a source of exactly one
+// part is one request too.
+func TestPlanCopyParts(t *testing.T) {
+	for _, tc := range []struct {
+		size, partSize int64
+		parts          int
+		single         bool
+	}{
+		{0, MinPartSize, 1, true},
+		{MinPartSize - 1, MinPartSize, 1, true},
+		{MinPartSize, MinPartSize, 1, true},
+		{MinPartSize + 1, MinPartSize, 2, false},
+		{MaxPartSize, MaxPartSize, 1, true},
+		{MaxPartSize + 1, MaxPartSize, 2, false},
+	} {
+		l, err := PlanCopyParts(tc.size, tc.partSize)
+		want, werr := PlanParts(tc.size, tc.partSize)
+		if err != nil || werr != nil || l.Parts != tc.parts || l.SinglePut != tc.single || l.PartSize != want.PartSize || l.Parts != want.Parts {
+			t.Errorf("PlanCopyParts(%d, %d) = %+v, %v; want %d parts, single %v (PlanParts %+v)", tc.size, tc.partSize, l, err, tc.parts, tc.single, want)
+		}
+	}
+	if _, err := PlanCopyParts(1, MinPartSize-1); err == nil {
+		t.Error("a part size below the minimum was accepted")
+	}
+}

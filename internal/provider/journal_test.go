@@ -1,0 +1,68 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obs"
+	"github.com/obsprovider/terraform-provider-obs/internal/upload"
+)
+
+// abortClient aborts every upload but those in fail, and records the calls;
+// the journal calls nothing else.
+type abortClient struct {
+	obs.Client
+	fail    map[string]bool
+	aborted []string
+}
+
+func (c *abortClient) AbortMultipartUpload(_ context.Context, _, _, id string) error {
+	if c.fail[id] {
+		return errors.New("abort refused")
+	}
+	c.aborted = append(c.aborted, id)
+	return nil
+}
+
+// The journal finds the newest record of a copy's source version and
+// layout; abortJournaled keeps the records of the uploads it could not
+// abort, for the next time.
+func TestJournalRecords(t *testing.T) {
+	t.Parallel()
+	const bucket, key = "journal-bucket", "journal/records.bin"
+	v1 := upload.ObjectVersion{Bucket: "src", Key: "a.bin", ETag: "etag-1"}
+	v2 := upload.ObjectVersion{Bucket: "src", Key: "a.bin", ETag: "etag-2"}
+	rec := func(id string, v upload.ObjectVersion) *upload.Record {
+		return &upload.Record{UploadID: id, PartSize: 5 << 20, Size: 48 << 20, Copy: &v}
+	}
+	journalRecord(bucket, key, rec("old-v1", v1))
+	journalRecord(bucket, key, rec("v2", v2))
+	journalUpload(bucket, key, "plain")
+	journalRecord(bucket, key, rec("new-v1", v1))
+	of := func(v upload.ObjectVersion) func(*upload.Record) bool {
+		return func(r *upload.Record) bool { return r.Copy != nil && *r.Copy == v && r.PartSize == 5<<20 && r.Size == 48<<20 }
+	}
+	if r := journaledRecord(bucket, key, of(v1)); r == nil || r.UploadID != "new-v1" || *r.Copy != v1 || len(r.Parts) != 0 {
+		t.Fatalf("record of v1: %+v, want the newest, new-v1", r)
+	}
+	if r := journaledRecord(bucket, key, of(upload.ObjectVersion{Bucket: "src", Key: "a.bin", ETag: "etag-3"})); r != nil {
+		t.Fatalf("record of an unjournaled version: %+v", r)
+	}
+
+	c := &abortClient{fail: map[string]bool{"old-v1": true}}
+	if w := abortJournaled(context.Background(), c, bucket, key, "v2"); len(w) != 1 {
+		t.Fatalf("warnings %q, want one for old-v1", w)
+	}
+	slices.Sort(c.aborted)
+	if !slices.Equal(c.aborted, []string{"new-v1", "plain"}) {
+		t.Fatalf("aborted %v", c.aborted)
+	}
+	if r := journaledRecord(bucket, key, of(v1)); r == nil || r.UploadID != "old-v1" {
+		t.Fatalf("after the aborts, record of v1: %+v, want old-v1 kept with its record", r)
+	}
+	if r := journaledRecord(bucket, key, of(v2)); r != nil {
+		t.Fatalf("the kept upload v2 is still journaled: %+v", r)
+	}
+}
