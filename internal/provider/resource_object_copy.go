@@ -82,6 +82,12 @@ func (r *objectCopyResource) ModifyPlan(ctx context.Context, req resource.Modify
 	r.object().checkSignatureSupport(plan.asObject(), &resp.Diagnostics)
 	checkSSECOverHTTP(r.data, path.Root("sse_c_key"), config.SSECKey, &resp.Diagnostics)
 	checkSSECOverHTTP(r.data, path.Root("source_sse_c_key"), config.SourceSSECKey, &resp.Diagnostics)
+	if plan.SourceBucket.Equal(plan.Bucket) && plan.SourceKey.Equal(plan.Key) && !plan.Key.IsUnknown() && !plan.Bucket.IsUnknown() {
+		// Every copy would change the source it copies, so the next plan
+		// would copy again.
+		resp.Diagnostics.AddAttributeError(path.Root("source_key"), "An object cannot be copied onto itself",
+			fmt.Sprintf("source_bucket/source_key and bucket/key both name %s. Copy to another key or bucket.", plan.ID.ValueString()))
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -181,10 +187,17 @@ func (r *objectCopyResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	written, diags := getPrivate[objectRecord](ctx, req.Private, privateObject)
+	resp.Diagnostics.Append(diags...)
 	if !plan.ETag.IsUnknown() {
 		// The plan keeps the object (ModifyPlan): only transfer settings,
-		// timeouts or the recorded source changed.
+		// timeouts or the recorded source changed. An imported object
+		// proven to be the copy becomes the object this resource keeps.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		if written == nil {
+			resp.Diagnostics.Append(setPrivate(ctx, resp.Private, privateObject,
+				&objectRecord{ETag: plan.ETag.ValueString(), VersionID: plan.VersionID.ValueString()})...)
+		}
 		return
 	}
 	timeout, diags := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
@@ -195,8 +208,6 @@ func (r *objectCopyResource) Update(ctx context.Context, req resource.UpdateRequ
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	recorded, diags := getPrivate[uploadRecord](ctx, req.Private, privateUpload)
-	resp.Diagnostics.Append(diags...)
-	written, diags := getPrivate[objectRecord](ctx, req.Private, privateObject)
 	resp.Diagnostics.Append(diags...)
 	r.apply(ctx, copyApply{plan: plan, config: config, prior: &state, recorded: recorded, written: written},
 		&resp.State, resp.Private, &resp.Diagnostics)

@@ -276,6 +276,11 @@ func TestObjectCopy_planErrors(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Source object not found.*src/missing\.bin`),
 			},
 			{
+				Config:      testAccObjectCopyConfig_basic(srv, "src/a.bin", "src/a.bin"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)An object cannot be copied onto itself`),
+			},
+			{
 				Config:      testAccObjectCopyConfig_basic(srv, "src/a.bin", "dst/a.bin", acctest.Attr("source_sse_c_key", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)SSE-C needs HTTPS.*source_sse_c_key`),
@@ -433,7 +438,7 @@ func TestObjectCopy_over5GiB(t *testing.T) {
 func TestObjectCopy_importPlan(t *testing.T) {
 	t.Parallel()
 	srv := newTestServer(t)
-	src, _ := acctest.WriteSource(t, t.TempDir(), "src.bin", 250*1024, 25)
+	src, srcSum := acctest.WriteSource(t, t.TempDir(), "src.bin", 250*1024, 25)
 	seed := srv.providerConfig() + acctest.ObjectBlock("src", obslocaltest.Bucket, "src/i.bin", src, acctest.Attr("part_size", testPartSize)) +
 		acctest.CopyBlock("seed", obslocaltest.Bucket, "dst/i.bin", obslocaltest.Bucket, "src/i.bin",
 			acctest.Attr("source_etag", acctest.Expr(srcName+".etag")), acctest.Attr("part_size", testPartSize))
@@ -457,6 +462,21 @@ func TestObjectCopy_importPlan(t *testing.T) {
 			{
 				Config:           imported,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				// The object the import proved is now the resource's own: a
+				// foreign write of the same size is drift.
+				PreConfig: func() {
+					if err := srv.PutObjectData(obslocaltest.Bucket, "dst/i.bin", make([]byte, 250*1024)); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: imported,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(copyName, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(copyName, tfjsonpath.New("etag")),
+				}},
+				Check: checkObject(srv, "dst/i.bin", srcSum),
 			},
 		},
 	})
