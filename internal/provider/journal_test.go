@@ -42,7 +42,9 @@ func TestJournalRecords(t *testing.T) {
 	journalUpload(bucket, key, "plain")
 	journalRecord(bucket, key, rec("new-v1", v1))
 	of := func(v upload.ObjectVersion) func(*upload.Record) bool {
-		return func(r *upload.Record) bool { return r.Copy != nil && *r.Copy == v && r.PartSize == 5<<20 && r.Size == 48<<20 }
+		return func(r *upload.Record) bool {
+			return r.Copy != nil && *r.Copy == v && r.PartSize == 5<<20 && r.Size == 48<<20
+		}
 	}
 	if r := journaledRecord(bucket, key, of(v1)); r == nil || r.UploadID != "new-v1" || *r.Copy != v1 || len(r.Parts) != 0 {
 		t.Fatalf("record of v1: %+v, want the newest, new-v1", r)
