@@ -82,10 +82,26 @@ func journaledRecord(bucket, key string, match func(*upload.Record) bool) *uploa
 	return nil
 }
 
+// journaledUploads returns the IDs of the journaled uploads of bucket/key.
+func journaledUploads(bucket, key string) []string {
+	var j uploadJournal
+	readCacheJSON(journalPath(bucket, key), &j)
+	return j.UploadIDs
+}
+
 // abortJournaled aborts the journaled uploads of bucket/key other than keep
 // and returns the warnings worth showing. Uploads that cannot be aborted stay
 // in the journal for the next time.
 func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep string) []string {
+	return abortJournaledOf(ctx, c, bucket, key, keep, nil)
+}
+
+// abortJournaledOf is abortJournaled for the uploads in only (every one
+// when only is nil): a copy journals its upload as it starts, so the
+// uploads journaled since a run began may be in flight in another run, and
+// that run aborts only those it found. keep, the upload that completed,
+// leaves the journal; the others stay in it.
+func abortJournaledOf(ctx context.Context, c obs.Client, bucket, key, keep string, only []string) []string {
 	p := journalPath(bucket, key)
 	var j uploadJournal
 	if !readCacheJSON(p, &j) {
@@ -93,8 +109,18 @@ func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep string)
 	}
 	var left, warnings []string
 	kept := map[string]*uploadRecord{}
+	leave := func(id string) {
+		left = append(left, id)
+		if r := j.Records[id]; r != nil {
+			kept[id] = r
+		}
+	}
 	for _, id := range j.UploadIDs {
 		if id == keep {
+			continue
+		}
+		if only != nil && !slices.Contains(only, id) {
+			leave(id)
 			continue
 		}
 		err := upload.Abort(ctx, c, bucket, key, id)
@@ -103,10 +129,7 @@ func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep string)
 			tflog.Info(ctx, "aborted a superseded open upload", map[string]any{"bucket": bucket, "key": key, "upload_id": id})
 		case obs.IsNoSuchUpload(err):
 		default:
-			left = append(left, id)
-			if r := j.Records[id]; r != nil {
-				kept[id] = r
-			}
+			leave(id)
 			w := "Could not abort the superseded upload " + id + ": " + err.Error() +
 				". The next successful apply tries again; a bucket lifecycle rule for incomplete multipart uploads also removes it."
 			if hint := obsErrorHint(err); hint != "" {

@@ -67,4 +67,16 @@ func TestJournalRecords(t *testing.T) {
 	if r := journaledRecord(bucket, key, of(v2)); r != nil {
 		t.Fatalf("the kept upload v2 is still journaled: %+v", r)
 	}
+
+	// A run aborts only the uploads journaled before it started: one
+	// journaled since may be another run's, in flight.
+	before := journaledUploads(bucket, key)
+	journalRecord(bucket, key, rec("concurrent", v2))
+	c = &abortClient{}
+	if w := abortJournaledOf(context.Background(), c, bucket, key, "mine", before); len(w) != 0 || !slices.Equal(c.aborted, []string{"old-v1"}) {
+		t.Fatalf("aborted %v (warnings %q), want only old-v1", c.aborted, w)
+	}
+	if got := journaledUploads(bucket, key); !slices.Equal(got, []string{"concurrent"}) {
+		t.Fatalf("journal holds %v, want the concurrent upload", got)
+	}
 }

@@ -296,6 +296,9 @@ func (r *objectCopyResource) apply(ctx context.Context, a copyApply, st stateSet
 		Logger:      engineLogger{ctx: ctx},
 	}
 	in.Record = copyRecord(ctx, bucket, key, source, layout, a.recorded)
+	// The uploads this copy supersedes: those journaled before it started
+	// (uploads journaled since may be another run's, in flight).
+	superseded := append([]string{}, journaledUploads(bucket, key)...)
 
 	out, record, err := upload.Copy(ctx, r.data.client, in)
 	for _, n := range out.Notices {
@@ -303,6 +306,7 @@ func (r *objectCopyResource) apply(ctx context.Context, a copyApply, st stateSet
 	}
 	if out.Abandoned != "" {
 		journalUpload(bucket, key, out.Abandoned) // aborted once the key holds the new copy
+		superseded = append(superseded, out.Abandoned)
 	}
 	if err != nil {
 		if record != nil {
@@ -323,7 +327,7 @@ func (r *objectCopyResource) apply(ctx context.Context, a copyApply, st stateSet
 		diags.AddError(summary, copyErrorDetail(ctx, err, record))
 		return
 	}
-	for _, w := range abortJournaled(ctx, r.data.client, bucket, key, out.UploadID) {
+	for _, w := range abortJournaledOf(ctx, r.data.client, bucket, key, out.UploadID, superseded) {
 		diags.AddWarning(summary, w)
 	}
 	plan.ETag, plan.VersionID = types.StringValue(out.ETag), types.StringValue(out.VersionID)

@@ -442,7 +442,11 @@ func TestObjectCopy_importPlan(t *testing.T) {
 	seed := srv.providerConfig() + acctest.ObjectBlock("src", obslocaltest.Bucket, "src/i.bin", src, acctest.Attr("part_size", testPartSize)) +
 		acctest.CopyBlock("seed", obslocaltest.Bucket, "dst/i.bin", obslocaltest.Bucket, "src/i.bin",
 			acctest.Attr("source_etag", acctest.Expr(srcName+".etag")), acctest.Attr("part_size", testPartSize))
-	imported := seed + acctest.Block("import", acctest.Attr("to", acctest.Expr(copyName)), acctest.Attr("id", obslocaltest.Bucket+"/dst/i.bin")) +
+	// The seed is forgotten as the copy is imported, so that one resource
+	// writes the key.
+	imported := srv.providerConfig() + acctest.ObjectBlock("src", obslocaltest.Bucket, "src/i.bin", src, acctest.Attr("part_size", testPartSize)) +
+		acctest.Block("removed", acctest.Attr("from", acctest.Expr("obs_object_copy.seed")), acctest.Raw("lifecycle {\n  destroy = false\n}")) +
+		acctest.Block("import", acctest.Attr("to", acctest.Expr(copyName)), acctest.Attr("id", obslocaltest.Bucket+"/dst/i.bin")) +
 		acctest.CopyBlock("test", obslocaltest.Bucket, "dst/i.bin", obslocaltest.Bucket, "src/i.bin",
 			acctest.Attr("source_etag", acctest.Expr(srcName+".etag")), acctest.Attr("part_size", testPartSize))
 	resource.UnitTest(t, resource.TestCase{
