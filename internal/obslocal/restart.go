@@ -19,7 +19,7 @@ func (s *Server) serve() {
 		hs.ErrorLog = log.New(logfWriter(s.cfg.Logf), "obslocal: ", 0)
 	}
 	s.hs = hs
-	var ln net.Listener = s.ln
+	ln := s.ln
 	if s.tlsConf != nil {
 		ln = tls.NewListener(ln, s.tlsConf)
 	}

@@ -565,7 +565,7 @@ func (u *uploader) complete(ctx context.Context) error {
 		}
 		if obs.IsNoSuchUpload(err) && herr != nil && !obs.IsNotFound(herr) {
 			// Keep the record: the next run asks again (completedEarlier).
-			return false, fmt.Errorf("the upload no longer exists, and whether the object was assembled from it is unknown (%v): %w", herr, err)
+			return false, fmt.Errorf("the upload no longer exists, and whether the object was assembled from it is unknown (%w): %w", herr, err)
 		}
 		if obs.IsNoSuchUpload(err) {
 			u.mu.Lock()
