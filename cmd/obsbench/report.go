@@ -480,9 +480,9 @@ func (r *report) markdown() string {
 	w("   after InitiateMultipartUpload returned the engine called its first UploadPart. The *network-bound* rows repeat\n")
 	w("   the obslocal comparison with %s parts while the server reads every UploadPart body at no more than %.0f MB/s\n", fmtBytes(c.netPartSize), float64(c.netBPS)/1e6)
 	w("   per connection (`BENCH_NET_MBPS`), as a link to a remote server would: there the CPU has room and the link is\n")
-	w("   the limit. The *HTTPS* rows repeat the bare-loopback comparison with %s parts against a second obslocal process\n", fmtBytes(c.netPartSize))
-	w("   serving TLS with a certificate of a CA of its own (`-tls-self-signed`): our client and the SDK trust that CA as the\n")
-	w("   provider's `ca_file` makes it, the peers are given its file (`-ca-file`). Over HTTPS minio-go sends unsigned\n")
+	w("   the limit. The *HTTPS* rows repeat the bare-loopback comparison with %s parts against a second obslocal\n", fmtBytes(c.netPartSize))
+	w("   process serving TLS with a certificate of a CA of its own (`-tls-self-signed`): our client and the SDK trust that\n")
+	w("   CA as the provider's `ca_file` makes it, the peers are given its file (`-ca-file`). Over HTTPS minio-go sends unsigned\n")
 	w("   payloads by default; the aws manager would send every part aws-chunked with a trailing CRC32, which obslocal does\n")
 	w("   not take, so it is told to compute checksums only where an operation requires one (`RequestChecksumCalculation`\n")
 	w("   when_required). Every client's CPU includes its TLS encryption, the server's its decryption, as users pay them;\n")
@@ -509,16 +509,16 @@ func (r *report) markdown() string {
 	w("   and the apply sends with the plan's MD5s, against obslocal (native OBS signature, path style); interleaved with\n")
 	w("   the peers run as whole processes (start to exit) against the same server, on the bare loopback and network-bound.\n")
 	w("   CPU-s/GiB of the apply is terraform's user+system time including the provider processes it waited for.\n")
-	w("7. **Bandwidth cap.** %d uploads of the %s file at once through the engine (`upload.Upload` hashing at apply, %s parts,\n",
-		bandwidthUploads, fmtBytes(c.size), fmtBytes(c.netPartSize))
-	w("   %d workers each) sharing one `upload.Bandwidth` of %s/s (64 MiB/s, or less so that they take ten seconds at least),\n",
-		c.conc, fmtBytes(bandwidthCap(c.size, bandwidthUploads)))
-	w("   as the objects of one provider share its `max_bandwidth`, against obslocal over HTTP on the bare loopback; the rate\n")
-	w("   is the bytes of all the uploads ÷ the wall time from the start to the last complete, each run. Then once through\n")
-	w("   terraform: `terraform apply` of a saved plan of %d new resources of the file, the provider's `max_bandwidth` set to\n", bandwidthUploads)
-	w("   the cap; the plan (which hashes the file) is not timed, terraform's and the provider's start-up and the state\n")
-	w("   written are. The cap holds when the rate is within ±10%% of it: above, the cap lets through more than it should;\n")
-	w("   below, it is lost throughput.\n\n")
+	w("7. **Bandwidth cap.** %d uploads of the %s file at once through the engine (`upload.Upload` hashing at apply,\n",
+		bandwidthUploads, fmtBytes(c.size))
+	w("   %s parts, %d workers each) sharing one `upload.Bandwidth` of %s/s (64 MiB/s, or less so that they take ten\n",
+		fmtBytes(c.netPartSize), c.conc, fmtBytes(bandwidthCap(c.size, bandwidthUploads)))
+	w("   seconds at least), as the objects of one provider share its `max_bandwidth`, against obslocal over HTTP on the\n")
+	w("   bare loopback; the rate is the bytes of all the uploads ÷ the wall time from the start to the last complete, each\n")
+	w("   run. Then once through terraform: `terraform apply` of a saved plan of %d new resources of the file, the provider's\n", bandwidthUploads)
+	w("   `max_bandwidth` set to the cap; the plan (which hashes the file) is not timed, terraform's and the provider's\n")
+	w("   start-up and the state written are. The cap holds when the rate is within ±10%% of it: above, the cap lets\n")
+	w("   through more than it should; below, it is lost throughput.\n\n")
 
 	r.throughputReading(w)
 	if len(r.throughput) > 0 {
