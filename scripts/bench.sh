@@ -2,19 +2,22 @@
 # bench: side-by-side benchmarks against the local OBS server (cmd/obslocal)
 # and versitygw, each started as a separate process on loopback, with the
 # uploaders people use instead of this provider (cmd/obsbench/peers, a module
-# of its own). Prints one table and writes docs/benchmarks.md. Run it through
-# `make bench`.
+# of its own), over HTTP and HTTPS. Prints one table and writes
+# docs/benchmarks.md. Run it through `make bench`.
 #
 # Environment overrides (defaults in brackets) shrink it for a quick check:
-#   BENCH_SIZE [1GiB]             file uploaded by rows 1 and 4
+#   BENCH_SIZE [1GiB]             file uploaded by rows 1, 4, 6 and 7
 #   BENCH_HASH_SIZE [2GiB]        file hashed (row 2) and applied with terraform (row 3)
 #   BENCH_RUNS [3]                runs per measurement; the table shows medians
-#   BENCH_CONCURRENCY [4]         workers for rows 1 and 4 (row 3 uses 8)
+#   BENCH_CONCURRENCY [4]         workers for rows 1, 4, 6 and 7 (row 3 uses 8)
 #   BENCH_PART_SIZES [9MiB,16MiB,64MiB]  part sizes of row 1
 #   BENCH_PLAN_RESOURCES [100]    resources in row 5
 #   BENCH_PLAN_FILE_SIZE [64MiB]  size of each of them
 #   BENCH_NET_MBPS [50]           per-connection limit of the network-bound runs
-#   BENCH_ROWS [1,2,3,4,5,6]      rows of the table to measure
+#   BENCH_ROWS [1,2,3,4,5,6,7]    rows of the table to measure: 1 upload throughput
+#                                 (HTTP, network-bound, HTTPS, versitygw), 2 hashing,
+#                                 3 memory, 4 resume, 5 plan scale, 6 whole apply,
+#                                 7 bandwidth cap (max_bandwidth within ±10%)
 #   BENCH_OUT [docs/benchmarks.md]  report path; "-" writes none (the default
 #                                 when BENCH_ROWS selects only some rows)
 # e.g. BENCH_SIZE=64MiB BENCH_HASH_SIZE=128MiB BENCH_RUNS=1 BENCH_PLAN_RESOURCES=5 make bench

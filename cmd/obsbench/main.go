@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
+	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 )
 
 const (
@@ -83,7 +84,7 @@ func main() {
 	c.resumePartSize = 9 * mib
 	c.netBPS = int64(envInt("BENCH_NET_MBPS", 50)) * 1e6
 	c.netPartSize = 16 * mib
-	if c.rows, err = rowSet(envStr("BENCH_ROWS", "1,2,3,4,5,6")); err != nil {
+	if c.rows, err = rowSet(envStr("BENCH_ROWS", "1,2,3,4,5,6,7")); err != nil {
 		log.Fatal(err)
 	}
 	if c.peers == "" && (c.measures(1) || c.measures(6)) {
@@ -124,7 +125,7 @@ func run(c config) (*report, error) {
 		}
 	}
 
-	srv, err := startServer(c.obslocal, filepath.Join(work, "obslocal-data"))
+	srv, err := startServer(c.obslocal, filepath.Join(work, "obslocal-data"), "")
 	if err != nil {
 		return nil, err
 	}
@@ -133,15 +134,13 @@ func run(c config) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	ms, err := obsMethods(srv, cl, c.conc)
+	local, ms, err := obslocalMethods(c, srv, cl)
 	if err != nil {
 		return nil, err
 	}
-	local := srv.target(cl)
-	ms = append(ms, peerMethod(c.peers, local, mAWS, false), peerMethod(c.peers, local, mMinio, false))
 	ctx := context.Background()
 	var t *tf
-	if c.measures(3) || c.measures(5) || c.measures(6) {
+	if c.measures(3) || c.measures(5) || c.measures(6) || c.measures(7) {
 		if t, err = newTF(c.terraform, c.providerDir, work); err != nil {
 			return nil, err
 		}
@@ -153,12 +152,6 @@ func run(c config) (*report, error) {
 	// on the bare loopback (CPU-bound), then with every connection throttled
 	// by the server (network-bound). 6. The whole terraform apply against
 	// the peers as whole processes, in both conditions.
-	//
-	// HTTPS: once obslocal serves TLS, each condition gets an HTTPS twin
-	// here: start the server with its certificate, give the OBS client the
-	// CA (obs.Config.CACertPEM) and the peers an https:// endpoint (they
-	// then sign unsigned payloads, the aws manager with trailing CRC32s, and
-	// say so in their settings), and label the comparisons with the scheme.
 	for _, ps := range c.partSizes {
 		if !c.measures(1) {
 			break
@@ -198,6 +191,15 @@ func run(c config) (*report, error) {
 			return nil, err
 		}
 	}
+	// 1. The bare-loopback comparison again over HTTPS, against a second
+	// obslocal serving TLS, so that every client's CPU includes TLS.
+	if c.measures(1) {
+		tp, err := compareHTTPS(ctx, c, work, upSrc)
+		if err != nil {
+			return nil, err
+		}
+		rep.https = &tp
+	}
 	// 1. The peers with their default settings against versitygw, beside
 	// the engine signing SigV4 as the provider does for S3-compatible
 	// servers.
@@ -220,6 +222,26 @@ func run(c config) (*report, error) {
 			return nil, err
 		}
 		rep.resume = append(rep.resume, res)
+	}
+
+	// 7. The bandwidth cap: uploads sharing one max_bandwidth, through the
+	// engine each run, then once through terraform and the provider.
+	if c.measures(7) {
+		capBPS := bandwidthCap(c.size, bandwidthUploads)
+		for r := range c.runs {
+			progress("bandwidth cap: %d engine uploads of %s sharing %s/s, run %d/%d", bandwidthUploads, fmtBytes(c.size), fmtBytes(capBPS), r+1, c.runs)
+			res, err := measureBandwidthCap(ctx, cl, upSrc, fmt.Sprintf("bw/%d", r), c.size, c.netPartSize, c.conc, bandwidthUploads, capBPS)
+			if err != nil {
+				return nil, err
+			}
+			rep.bandwidth = append(rep.bandwidth, res)
+		}
+		progress("bandwidth cap: terraform apply of %d resources of %s, provider max_bandwidth = %s/s", bandwidthUploads, fmtBytes(c.size), fmtBytes(capBPS))
+		res, err := applyBandwidthCap(ctx, t, srv, cl, filepath.Join(work, "bandwidth"), upSrc, "bw-tf", c.size, c.netPartSize, c.conc, bandwidthUploads, capBPS)
+		if err != nil {
+			return nil, err
+		}
+		rep.bandwidthTF = append(rep.bandwidthTF, res)
 	}
 
 	// 2. Plan-time hashing vs sha256sum, page cache warm, interleaved.
@@ -358,12 +380,12 @@ func run(c config) (*report, error) {
 // compare uploads the file to tg with every method c.runs times,
 // interleaved and rotated each run, and summarizes each method.
 func compare(ctx context.Context, tg *target, ms []method, c config, path string, ps, netBPS int64) (throughput, error) {
-	tp := throughput{target: tg.name, partSize: ps, netBPS: netBPS}
+	tp := throughput{target: tg.name, scheme: tg.scheme(), partSize: ps, netBPS: netBPS}
 	samples := make([][]sample, len(ms))
 	for r := range c.runs {
 		for i := range ms {
 			k := (i + r) % len(ms)
-			progress("%s, %s: %s, %s parts, run %d/%d", tg.name, tp.regime(), ms[k].name, fmtBytes(ps), r+1, c.runs)
+			progress("%s, %s: %s, %s parts, run %d/%d", tp.server(), tp.regime(), ms[k].name, fmtBytes(ps), r+1, c.runs)
 			key := fmt.Sprintf("tp/%s/%d/%d/%d/%d", tg.name, netBPS, ps, k, r)
 			s, err := measure(ctx, tg, ms[k], path, key, c.size, ps, c.conc)
 			if err != nil {
@@ -376,6 +398,39 @@ func compare(ctx context.Context, tg *target, ms []method, c config, path string
 		tp.methods = append(tp.methods, summarize(ms[k].key, ms[k].name, samples[k], c.size))
 	}
 	return tp, nil
+}
+
+// compareHTTPS starts a second obslocal serving HTTPS with a self-signed
+// certificate and compares there as on the bare loopback over HTTP, with
+// c.netPartSize parts: the OBS client and the SDK trust its CA, the peers
+// are given the CA file.
+func compareHTTPS(ctx context.Context, c config, work, path string) (throughput, error) {
+	srv, err := startServer(c.obslocal, filepath.Join(work, "obslocal-https-data"), filepath.Join(work, "obslocal-tls"))
+	if err != nil {
+		return throughput{}, err
+	}
+	defer srv.stop()
+	cl, err := newClient(srv, 2*c.conc)
+	if err != nil {
+		return throughput{}, err
+	}
+	tg, ms, err := obslocalMethods(c, srv, cl)
+	if err != nil {
+		return throughput{}, err
+	}
+	return compare(ctx, tg, ms, c, path, c.netPartSize, 0)
+}
+
+// obslocalMethods are obslocal as a target reached through cl, and the
+// methods of a comparison there: ours and the SDK's (obsMethods), then the
+// peers.
+func obslocalMethods(c config, srv *server, cl obs.Client) (*target, []method, error) {
+	ms, err := obsMethods(srv, cl, c.conc)
+	if err != nil {
+		return nil, nil, err
+	}
+	tg := srv.target(cl)
+	return tg, append(ms, peerMethod(c.peers, tg, mAWS, false), peerMethod(c.peers, tg, mMinio, false)), nil
 }
 
 // compareGateway starts versitygw and compares there, with c.netPartSize
@@ -472,13 +527,13 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// rowSet parses BENCH_ROWS, a comma-separated list of table rows (1-6).
+// rowSet parses BENCH_ROWS, a comma-separated list of table rows (1-7).
 func rowSet(s string) (map[int]bool, error) {
 	rows := map[int]bool{}
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > 6 {
-			return nil, fmt.Errorf("BENCH_ROWS=%q: want row numbers 1 to 6, comma-separated", s)
+		if err != nil || n < 1 || n > 7 {
+			return nil, fmt.Errorf("BENCH_ROWS=%q: want row numbers 1 to 7, comma-separated", s)
 		}
 		rows[n] = true
 	}

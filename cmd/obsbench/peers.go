@@ -38,6 +38,12 @@ func peerMethod(bin string, tg *target, tool string, whole bool) method {
 		if tool == mMinio && tg.minioUnsigned {
 			args = append(args, "-unsigned-payload")
 		}
+		if tool == mAWS && tg.awsWhenRequired {
+			args = append(args, "-checksum-when-required")
+		}
+		if tg.caFile != "" {
+			args = append(args, "-ca-file", tg.caFile)
+		}
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Env = append(os.Environ(), "PEERS_ACCESS_KEY="+accessKey, "PEERS_SECRET_KEY="+secretKey)
 		var out, errb bytes.Buffer

@@ -28,6 +28,7 @@ type methodResult struct {
 
 type throughput struct {
 	target   string // the server: obslocal or versitygw
+	scheme   string // HTTP or HTTPS
 	netBPS   int64  // per-connection limit the server imposed; 0 on the bare loopback
 	partSize int64
 	methods  []methodResult
@@ -62,6 +63,7 @@ type report struct {
 
 	throughput  []throughput // obslocal, bare loopback, one per part size
 	network     *throughput  // obslocal, network-bound
+	https       *throughput  // obslocal over HTTPS, bare loopback
 	gateway     *throughput  // versitygw, bare loopback
 	e2e         []throughput // terraform apply against the peers' whole processes
 	resume      []resumeResult
@@ -73,6 +75,8 @@ type report struct {
 	memory      []memResult
 	plan1       []time.Duration
 	planN       []time.Duration
+	bandwidth   []bandwidthResult // engine uploads sharing one cap
+	bandwidthTF []bandwidthResult // terraform apply with the provider's max_bandwidth
 }
 
 func summarize(key, name string, s []sample, size int64) methodResult {
@@ -225,6 +229,12 @@ func (r *report) rows() []row {
 	for _, tp := range r.e2e {
 		rows = append(rows, tp.e2eRows(c)...)
 	}
+	if len(r.bandwidth) > 0 {
+		rows = append(rows, bandwidthRow(c, "engine (upload.Upload, one shared upload.Bandwidth)", r.bandwidth))
+	}
+	if len(r.bandwidthTF) > 0 {
+		rows = append(rows, bandwidthRow(c, fmt.Sprintf("`terraform apply` of a saved plan, %d resources, provider", bandwidthUploads), r.bandwidthTF))
+	}
 	return rows
 }
 
@@ -233,6 +243,9 @@ func (r *report) comparisons() []throughput {
 	out := slices.Clone(r.throughput)
 	if r.network != nil {
 		out = append(out, *r.network)
+	}
+	if r.https != nil {
+		out = append(out, *r.https)
 	}
 	if r.gateway != nil {
 		out = append(out, *r.gateway)
@@ -248,8 +261,11 @@ func (tp throughput) regime() string {
 	return fmt.Sprintf("network-bound (%.0f MB/s per connection)", float64(tp.netBPS)/1e6)
 }
 
+// server names the server and the scheme it was reached over.
+func (tp throughput) server() string { return tp.target + " over " + tp.scheme }
+
 func (tp throughput) prefix(c config) string {
-	pre := fmt.Sprintf("%s, %s parts, %d workers, %s", fmtBytes(c.size), fmtBytes(tp.partSize), c.conc, tp.target)
+	pre := fmt.Sprintf("%s, %s parts, %d workers, %s", fmtBytes(c.size), fmtBytes(tp.partSize), c.conc, tp.server())
 	if tp.netBPS > 0 {
 		pre += ", " + tp.regime()
 	}
@@ -257,10 +273,12 @@ func (tp throughput) prefix(c config) string {
 }
 
 // rows are the table rows of one throughput comparison: every method, each
-// peer with the engine's ratio to it and that ratio's target.
+// peer with the engine's ratio to it and that ratio's target. The targets
+// are those of plain HTTP; over HTTPS the ratios are reported without.
 func (tp throughput) rows(c config) []row {
 	pre := "upload " + tp.prefix(c)
 	loop := tp.netBPS == 0
+	targets := tp.scheme == "HTTP"
 	ceil, hasCeil := tp.method(mCeiling)
 	eng, hasEng := tp.method(mEngine)
 	ofCeil := func(m methodResult) string {
@@ -278,7 +296,7 @@ func (tp throughput) rows(c config) []row {
 			x.result = fmt.Sprintf("%.0f MB/s", m.mbps)
 		case mEngine, mEngineHash:
 			x.result = fmt.Sprintf("%.0f MB/s%s; first part %s after initiate", m.mbps, ofCeil(m), fmtDur(m.firstPart))
-			if m.key == mEngine && hasCeil {
+			if m.key == mEngine && hasCeil && targets {
 				want := map[bool]float64{true: targetCeiling, false: targetCeilingNet}[loop]
 				x.target, x.status = fmt.Sprintf("≥ %.0f%% of ceiling", 100*want), passMiss(m.mbps >= want*ceil.mbps)
 			}
@@ -291,7 +309,7 @@ func (tp throughput) rows(c config) []row {
 				ratio := eng.mbps / m.mbps
 				x.result += fmt.Sprintf(" (engine %.2f×)", ratio)
 				want, ok := map[string]float64{mSDK: targetSDK, mAWS: targetAWS, mMinio: targetMinio}[m.key]
-				if ok && (loop || m.key == mSDK) {
+				if ok && targets && (loop || m.key == mSDK) {
 					x.target, x.status = fmt.Sprintf("engine ≥ %.1f×", want), passMiss(ratio >= want)
 				}
 			}
@@ -299,7 +317,7 @@ func (tp throughput) rows(c config) []row {
 		x.result += "; " + cpuText(m) + readText(m)
 		rows = append(rows, x)
 	}
-	if hasEng && loop && tp.target == "obslocal" {
+	if hasEng && loop && targets && tp.target == "obslocal" {
 		rows = append(rows, row{"1", pre + "first UploadPart after initiate, part MD5s from the plan", fmtDur(eng.firstPart),
 			fmt.Sprintf("≤ %s", fmtDur(targetFirstPart)), passMiss(eng.firstPart > 0 && eng.firstPart <= targetFirstPart)})
 		if eng.read >= 0 {
@@ -351,16 +369,48 @@ func (r *report) throughputReading(w func(string, ...any)) {
 			continue
 		}
 		w("- %s, %s, %s parts: the ceiling kept %.1f of %d cores busy, the engine %.1f. With the part MD5s from the plan the engine\n",
-			tp.target, tp.regime(), fmtBytes(tp.partSize), cores(ceil), runtime.NumCPU(), cores(eng))
+			tp.server(), tp.regime(), fmtBytes(tp.partSize), cores(ceil), runtime.NumCPU(), cores(eng))
 		w("  spent %+.2f client CPU-s/GiB against the ceiling and reached %.0f%% of it; hashing at apply it spent %+.2f and reached %.0f%%.\n",
 			eng.clientCPUPerGiB-ceil.clientCPUPerGiB, 100*eng.mbps/ceil.mbps, hashing.clientCPUPerGiB-ceil.clientCPUPerGiB, 100*hashing.mbps/ceil.mbps)
 	}
+	r.tlsReading(w)
 	w("\nWhere client and server together need both cores, every CPU-second the client spends on a checksum is taken from\n")
 	w("the server. With the part MD5s from the plan the apply computes no checksum: it reads each byte once, to send it,\n")
 	w("and the MD5s were paid for in the plan's pass over the file (row 2), on the core the SHA-256 leaves free. The peers\n")
 	w("pay for their own integrity checks in the upload itself: over plain HTTP the aws manager hashes every part with\n")
 	w("SHA-256 (signed payload) and CRC32, minio-go signs every 64 KiB chunk with its SHA-256 (streaming SigV4) unless told\n")
 	w("to send unsigned payloads, as it must for obslocal, which does not take streaming signatures.\n\n")
+}
+
+// shortNames name the methods in running text.
+var shortNames = map[string]string{mCeiling: "ceiling", mEngine: "engine (part MD5s from the plan)", mEngineHash: "engine hashing at apply",
+	mSDK: "SDK UploadFile", mCeilingMD5: "ceiling + Content-MD5", mAWS: "aws manager", mMinio: "minio-go"}
+
+// tlsReading compares the HTTPS comparison with the HTTP one of the same
+// part size on the bare loopback, method by method.
+func (r *report) tlsReading(w func(string, ...any)) {
+	if r.https == nil {
+		return
+	}
+	i := slices.IndexFunc(r.throughput, func(tp throughput) bool { return tp.partSize == r.https.partSize })
+	if i < 0 {
+		return
+	}
+	plain := r.throughput[i]
+	w("- %s against %s, %s parts, bare loopback: throughput over HTTPS as a share of HTTP, and the client and server\n",
+		r.https.server(), plain.server(), fmtBytes(plain.partSize))
+	w("  CPU-s/GiB HTTPS added (the peers also change what they compute over HTTPS, see their settings):")
+	sep := ""
+	for _, m := range r.https.methods {
+		p, ok := plain.method(m.key)
+		if !ok {
+			continue
+		}
+		w("%s %s %.0f%% (client %+.2f, server %+.2f)", sep, shortNames[m.key], 100*m.mbps/p.mbps,
+			m.clientCPUPerGiB-p.clientCPUPerGiB, m.srvPerGiB-p.srvPerGiB)
+		sep = ";"
+	}
+	w(".\n")
 }
 
 func (r *report) table() string {
@@ -380,11 +430,11 @@ func (r *report) settings(w func(string, ...any)) {
 	seen := map[string]bool{}
 	for _, tp := range r.comparisons() {
 		for _, m := range tp.methods {
-			if m.settings == "" || seen[tp.target+m.key] {
+			if m.settings == "" || seen[tp.server()+m.key] {
 				continue
 			}
-			seen[tp.target+m.key] = true
-			w("   - %s against %s: %s.\n", m.name, tp.target, m.settings)
+			seen[tp.server()+m.key] = true
+			w("   - %s against %s: %s.\n", m.name, tp.server(), m.settings)
 		}
 	}
 }
@@ -430,7 +480,13 @@ func (r *report) markdown() string {
 	w("   after InitiateMultipartUpload returned the engine called its first UploadPart. The *network-bound* rows repeat\n")
 	w("   the obslocal comparison with %s parts while the server reads every UploadPart body at no more than %.0f MB/s\n", fmtBytes(c.netPartSize), float64(c.netBPS)/1e6)
 	w("   per connection (`BENCH_NET_MBPS`), as a link to a remote server would: there the CPU has room and the link is\n")
-	w("   the limit. No HTTPS rows yet: obslocal serves plain HTTP only.\n")
+	w("   the limit. The *HTTPS* rows repeat the bare-loopback comparison with %s parts against a second obslocal\n", fmtBytes(c.netPartSize))
+	w("   process serving TLS with a certificate of a CA of its own (`-tls-self-signed`): our client and the SDK trust that\n")
+	w("   CA as the provider's `ca_file` makes it, the peers are given its file (`-ca-file`). Over HTTPS minio-go sends unsigned\n")
+	w("   payloads by default; the aws manager would send every part aws-chunked with a trailing CRC32, which obslocal does\n")
+	w("   not take, so it is told to compute checksums only where an operation requires one (`RequestChecksumCalculation`\n")
+	w("   when_required). Every client's CPU includes its TLS encryption, the server's its decryption, as users pay them;\n")
+	w("   no targets apply there, the ratios are reported.\n")
 	w("2. **Hashing.** `BenchmarkHashSource` in `internal/provider/hash_bench_test.go` calls the provider's own\n")
 	w("   `hashSource` on a %s file: one pass computing the SHA-256 and the MD5 of every %s part (`upload.SumFile`: one\n", fmtBytes(c.hashSize), fmtBytes(c.netPartSize))
 	w("   goroutine reads the file ahead of the SHA-256; the part MD5s run on md5-simd lanes, up to 256 MiB of parts at a\n")
@@ -452,7 +508,17 @@ func (r *report) markdown() string {
 	w("   in a fresh directory with the provider's hash cache emptied, so the plan hashes the file (SHA-256 and part MD5s)\n")
 	w("   and the apply sends with the plan's MD5s, against obslocal (native OBS signature, path style); interleaved with\n")
 	w("   the peers run as whole processes (start to exit) against the same server, on the bare loopback and network-bound.\n")
-	w("   CPU-s/GiB of the apply is terraform's user+system time including the provider processes it waited for.\n\n")
+	w("   CPU-s/GiB of the apply is terraform's user+system time including the provider processes it waited for.\n")
+	w("7. **Bandwidth cap.** %d uploads of the %s file at once through the engine (`upload.Upload` hashing at apply,\n",
+		bandwidthUploads, fmtBytes(c.size))
+	w("   %s parts, %d workers each) sharing one `upload.Bandwidth` of %s/s (64 MiB/s, or less so that they take ten\n",
+		fmtBytes(c.netPartSize), c.conc, fmtBytes(bandwidthCap(c.size, bandwidthUploads)))
+	w("   seconds at least), as the objects of one provider share its `max_bandwidth`, against obslocal over HTTP on the\n")
+	w("   bare loopback; the rate is the bytes of all the uploads ÷ the wall time from the start to the last complete, each\n")
+	w("   run. Then once through terraform: `terraform apply` of a saved plan of %d new resources of the file, the provider's\n", bandwidthUploads)
+	w("   `max_bandwidth` set to the cap; the plan (which hashes the file) is not timed, terraform's and the provider's\n")
+	w("   start-up and the state written are. The cap holds when the rate is within ±10%% of it: above, the cap lets\n")
+	w("   through more than it should; below, it is lost throughput.\n\n")
 
 	r.throughputReading(w)
 	if len(r.throughput) > 0 {
@@ -474,7 +540,7 @@ func (r *report) markdown() string {
 	w("## Per-run numbers\n\n")
 	for _, tp := range append(r.comparisons(), r.e2e...) {
 		for _, m := range tp.methods {
-			w("- %s, %s, %s parts, %s:", tp.target, tp.regime(), fmtBytes(tp.partSize), m.name)
+			w("- %s, %s, %s parts, %s:", tp.server(), tp.regime(), fmtBytes(tp.partSize), m.name)
 			for _, s := range m.runs {
 				w(" %.0f MB/s (client %.2f s, server %.2f s);", float64(c.size)/s.wall.Seconds()/1e6, s.clientCPU.Seconds(), s.serverCPU.Seconds())
 			}
@@ -495,6 +561,16 @@ func (r *report) markdown() string {
 		w(" interrupted at %.0f%%, missing %s, sent %s, ratio %.3f (bound %.3f);", 100*x.interruptedAt, fmtBytes(x.missing), fmtBytes(x.sent), x.ratio, x.bound)
 	}
 	w("\n- plan, 1 resource: %s\n- plan, %d resources: %s\n", durs(r.plan1), c.planN, durs(r.planN))
+	for _, b := range []struct {
+		what string
+		rs   []bandwidthResult
+	}{{"engine", r.bandwidth}, {"terraform apply", r.bandwidthTF}} {
+		w("- bandwidth cap, %s:", b.what)
+		for _, x := range b.rs {
+			w(" %s/s in %s (%+.1f%%);", fmtBytes(int64(x.rate())), fmtDur(x.wall), 100*x.deviation())
+		}
+		w("\n")
+	}
 	return b.String()
 }
 

@@ -5,12 +5,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,13 +33,25 @@ const (
 // server is cmd/obslocal running as a separate process, so that the client's
 // CPU time (getrusage of this process) excludes the server's.
 type server struct {
-	cmd  *exec.Cmd
-	addr string // 127.0.0.1:PORT
+	cmd    *exec.Cmd
+	addr   string // 127.0.0.1:PORT
+	scheme string // "http", or "https" with a self-signed certificate
+	// caFile and caPEM are the CA of the server's certificate (https).
+	caFile      string
+	caPEM       []byte
+	adminClient *http.Client // for the admin endpoint, trusting the CA
 }
 
-func startServer(bin, dataDir string) (*server, error) {
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-data", dataDir,
-		"-access-key", accessKey, "-secret-key", secretKey, "-bucket", bucket, "-domain", domain)
+// startServer starts obslocal storing its data in dataDir. With tlsDir set
+// it serves HTTPS with a certificate of a new CA, which it writes to
+// tlsDir/ca.pem before it reports its address.
+func startServer(bin, dataDir, tlsDir string) (*server, error) {
+	args := []string{"-listen", "127.0.0.1:0", "-data", dataDir,
+		"-access-key", accessKey, "-secret-key", secretKey, "-bucket", bucket, "-domain", domain}
+	if tlsDir != "" {
+		args = append(args, "-tls-self-signed", tlsDir)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -46,6 +61,10 @@ func startServer(bin, dataDir string) (*server, error) {
 		return nil, err
 	}
 	s := &server{cmd: cmd}
+	want := "http"
+	if tlsDir != "" {
+		want = "https"
+	}
 	line := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -58,17 +77,39 @@ func startServer(bin, dataDir string) (*server, error) {
 	}()
 	select {
 	case l, ok := <-line:
-		const prefix = "obslocal listening on http://"
-		if !ok || !strings.HasPrefix(l, prefix) {
+		u, found := strings.CutPrefix(l, "obslocal listening on ")
+		if ok && found {
+			s.scheme, s.addr, found = strings.Cut(u, "://")
+		}
+		if !ok || !found || s.scheme != want {
 			s.stop()
 			return nil, fmt.Errorf("obslocal did not report its address (got %q)", l)
 		}
-		s.addr = strings.TrimPrefix(l, prefix)
 	case <-time.After(15 * time.Second):
 		s.stop()
 		return nil, fmt.Errorf("obslocal did not start within 15s")
 	}
+	s.adminClient = http.DefaultClient
+	if tlsDir != "" {
+		s.caFile = filepath.Join(tlsDir, obslocal.CAFile)
+		if s.caPEM, err = os.ReadFile(s.caFile); err != nil {
+			s.stop()
+			return nil, err
+		}
+		s.adminClient = &http.Client{Transport: &http.Transport{TLSClientConfig: s.tlsConfig()}}
+	}
 	return s, nil
+}
+
+// tlsConfig is a client configuration trusting the server's CA; nil over
+// plain HTTP.
+func (s *server) tlsConfig() *tls.Config {
+	if s.caPEM == nil {
+		return nil
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.caPEM)
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
 func (s *server) port() string {
@@ -88,7 +129,7 @@ func (s *server) cpu() time.Duration { return procCPU(s.cmd.Process.Pid) }
 
 func (s *server) stats() (obslocal.Stats, error) {
 	var st obslocal.Stats
-	resp, err := http.Get("http://" + s.addr + "/__obslocal/stats")
+	resp, err := s.adminClient.Get(s.scheme + "://" + s.addr + "/__obslocal/stats")
 	if err != nil {
 		return st, err
 	}
@@ -114,11 +155,11 @@ func (s *server) throttleParts(bps int64) error {
 func (s *server) clearFaults() error { return s.admin(http.MethodDelete, "/__obslocal/faults", "") }
 
 func (s *server) admin(method, path, body string) error {
-	req, err := http.NewRequest(method, "http://"+s.addr+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, s.scheme+"://"+s.addr+path, strings.NewReader(body))
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.adminClient.Do(req)
 	if err != nil {
 		return err
 	}
@@ -224,15 +265,27 @@ type target struct {
 	// cl checks and deletes each uploaded object.
 	cl  obs.Client
 	cpu func() time.Duration // the server process's CPU time
+	// caFile is the CA the peers trust besides the system roots (https).
+	caFile string
 	// minioUnsigned: minio-go must sign UNSIGNED-PAYLOAD, the server
-	// rejecting its default streaming SigV4 chunks.
-	minioUnsigned bool
+	// rejecting its default streaming SigV4 chunks. awsWhenRequired: the
+	// aws manager must send no checksum it is not required to, the server
+	// rejecting the aws-chunked bodies it sends trailing CRC32s in over
+	// HTTPS.
+	minioUnsigned, awsWhenRequired bool
 }
 
-// obslocalTarget is obslocal as the peers reach it: path style on its
-// loopback address; obslocal checks no SigV4 region unless told one.
+// scheme is the URL scheme of the target's endpoint, for the report.
+func (tg *target) scheme() string {
+	scheme, _, _ := strings.Cut(tg.endpoint, "://")
+	return strings.ToUpper(scheme)
+}
+
+// target is obslocal as the peers reach it: path style on its loopback
+// address; obslocal checks no SigV4 region unless told one.
 func (s *server) target(cl obs.Client) *target {
-	return &target{name: "obslocal", endpoint: "http://" + s.addr, region: gatewayRegion, cl: cl, cpu: s.cpu, minioUnsigned: true}
+	return &target{name: "obslocal", endpoint: s.scheme + "://" + s.addr, region: gatewayRegion, cl: cl, cpu: s.cpu,
+		caFile: s.caFile, minioUnsigned: true, awsWhenRequired: s.scheme == "https"}
 }
 
 // selfReadBytes is rchar of /proc/self/io: the bytes this process has read

@@ -128,15 +128,17 @@ func lastLines(s string, n int) string {
 	return strings.Join(l, "\n")
 }
 
-func (s *server) providerBlock(maxParts int) string {
-	return acctest.TerraformBlock() + acctest.ProviderBlock(
+// providerBlock configures the provider for the server (plain HTTP), with
+// maxParts parts in flight and any further provider arguments.
+func (s *server) providerBlock(maxParts int, more ...acctest.Arg) string {
+	return acctest.TerraformBlock() + acctest.ProviderBlock(append([]acctest.Arg{
 		acctest.Attr("endpoint", "http://127.0.0.1:"+s.port()),
 		acctest.Attr("region", "local-1"),
 		acctest.Attr("access_key", accessKey),
 		acctest.Attr("secret_key", secretKey),
 		acctest.Attr("path_style", true),
 		acctest.Attr("max_concurrent_parts", maxParts),
-	)
+	}, more...)...)
 }
 
 // forgetHashes empties the provider's hash cache, so that the next plan

@@ -23,13 +23,15 @@ import (
 	"github.com/obsprovider/terraform-provider-obs/internal/upload"
 )
 
-func (s *server) endpoint() string { return "http://" + domain + ":" + s.port() }
+func (s *server) endpoint() string { return s.scheme + "://" + domain + ":" + s.port() }
 
 // newClient is our OBS client layer, signing with the native OBS signature
-// over virtual-hosted addressing, as the provider does against real OBS.
+// over virtual-hosted addressing, as the provider does against real OBS;
+// over HTTPS it trusts the server's CA as the provider's ca_file makes
+// it.
 func newClient(s *server, conns int) (obs.Client, error) {
 	return obs.New(obs.Config{
-		Endpoint: s.endpoint(), AccessKey: accessKey, SecretKey: secretKey,
+		Endpoint: s.endpoint(), AccessKey: accessKey, SecretKey: secretKey, CACertPEM: s.caPEM,
 		Signature: obs.SignatureOBS, MaxConns: conns, MaxRetries: 1, DialContext: s.dial,
 	})
 }
@@ -69,7 +71,7 @@ func inProcess(key, name string, fn func(ctx context.Context, path, key string, 
 // layer or the OBS SDK, with the native OBS signature.
 func obsMethods(s *server, c obs.Client, conc int) ([]method, error) {
 	tr := &http.Transport{DialContext: s.dial, MaxIdleConns: 2 * (conc + 8), MaxIdleConnsPerHost: conc + 8,
-		IdleConnTimeout: 90 * time.Second, DisableCompression: true}
+		IdleConnTimeout: 90 * time.Second, DisableCompression: true, TLSClientConfig: s.tlsConfig()}
 	sc, err := sdk.New(accessKey, secretKey, s.endpoint(), sdk.WithSignature(sdk.SignatureObs), sdk.WithHttpTransport(tr))
 	if err != nil {
 		return nil, err

@@ -9,12 +9,17 @@
 //	peers -tool aws|minio -endpoint http://127.0.0.1:PORT -region R -bucket B -key K -file F -part-size N -concurrency N
 //	peers -tool aws -endpoint ... -create-bucket B
 //
+// With an https:// endpoint, -ca-file names a PEM CA bundle trusted besides
+// the system roots (the local server's self-signed CA).
+//
 // The access key is read from PEERS_ACCESS_KEY and the secret from
 // PEERS_SECRET_KEY, so that neither shows in a process listing.
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -29,6 +34,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -53,9 +59,11 @@ type result struct {
 type options struct {
 	tool, endpoint, region, bucket, key, file string
 	ak, sk                                    string
+	roots                                     *x509.CertPool // nil: the system roots
 	partSize                                  int64
 	conc                                      int
 	unsigned                                  bool
+	whenRequired                              bool
 }
 
 func main() {
@@ -72,8 +80,17 @@ func main() {
 	flag.Int64Var(&o.partSize, "part-size", 16<<20, "part size in bytes")
 	flag.IntVar(&o.conc, "concurrency", 4, "parts in flight")
 	flag.BoolVar(&o.unsigned, "unsigned-payload", false, "minio: sign UNSIGNED-PAYLOAD instead of streaming SigV4 chunks (DisableContentSha256)")
+	flag.BoolVar(&o.whenRequired, "checksum-when-required", false, "aws: compute request checksums only when an operation requires one "+
+		"(RequestChecksumCalculation when_required), so that over HTTPS parts go as plain bodies, not aws-chunked with a trailing CRC32")
 	flag.StringVar(&create, "create-bucket", "", "create this bucket and exit (aws)")
+	caFile := flag.String("ca-file", "", "PEM CA bundle to trust besides the system roots (https:// endpoints)")
 	flag.Parse()
+	if *caFile != "" {
+		var err error
+		if o.roots, err = certPool(*caFile); err != nil {
+			log.Fatal(err)
+		}
+	}
 	o.ak, o.sk = os.Getenv("PEERS_ACCESS_KEY"), os.Getenv("PEERS_SECRET_KEY")
 	if o.endpoint == "" || o.ak == "" || o.sk == "" {
 		log.Fatal("-endpoint, PEERS_ACCESS_KEY and PEERS_SECRET_KEY are required")
@@ -116,18 +133,57 @@ func main() {
 	}
 }
 
+// certPool is the system roots and the PEM certificates in file.
+func certPool(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return pool, nil
+}
+
+// trust makes a transport verify servers against o.roots when set.
+func (o options) trust(tr *http.Transport) {
+	if o.roots == nil {
+		return
+	}
+	if tr.TLSClientConfig == nil {
+		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	tr.TLSClientConfig.RootCAs = o.roots
+}
+
 func awsClient(o options) *s3.Client {
 	return s3.New(s3.Options{
-		Region:       o.region,
-		Credentials:  credentials.NewStaticCredentialsProvider(o.ak, o.sk, ""),
-		BaseEndpoint: aws.String(o.endpoint),
-		UsePathStyle: true,
+		Region:                     o.region,
+		Credentials:                credentials.NewStaticCredentialsProvider(o.ak, o.sk, ""),
+		BaseEndpoint:               aws.String(o.endpoint),
+		UsePathStyle:               true,
+		HTTPClient:                 awshttp.NewBuildableClient().WithTransportOptions(o.trust),
+		RequestChecksumCalculation: o.checksumCalculation(),
 	})
+}
+
+// checksumCalculation is the SDK's default unless -checksum-when-required.
+func (o options) checksumCalculation() aws.RequestChecksumCalculation {
+	if o.whenRequired {
+		return aws.RequestChecksumCalculationWhenRequired
+	}
+	return aws.RequestChecksumCalculationWhenSupported
 }
 
 // uploadAWS uploads with the transfer manager's Uploader and the SDK's
 // defaults (over plain HTTP: the SHA-256 of every part signed in the
-// request, and a CRC32 checksum header).
+// request, and a CRC32 checksum header; over HTTPS: unsigned payload and an
+// aws-chunked body with a trailing CRC32), or with -checksum-when-required
+// none of the CRC32s.
 func uploadAWS(ctx context.Context, o options) (string, error) {
 	f, err := os.Open(o.file)
 	if err != nil {
@@ -137,11 +193,20 @@ func uploadAWS(ctx context.Context, o options) (string, error) {
 	up := manager.NewUploader(awsClient(o), func(u *manager.Uploader) {
 		u.PartSize = o.partSize
 		u.Concurrency = o.conc
+		u.RequestChecksumCalculation = o.checksumCalculation()
 	})
 	_, err = up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(o.bucket), Key: aws.String(o.key), Body: f})
-	settings := "feature/s3/manager Uploader, SDK defaults: SigV4 with the payload SHA-256 signed (plain HTTP), CRC32 per part"
-	if u, perr := url.Parse(o.endpoint); perr == nil && u.Scheme == "https" {
+	https := strings.HasPrefix(o.endpoint, "https://")
+	var settings string
+	switch {
+	case https && o.whenRequired:
+		settings = "feature/s3/manager Uploader, RequestChecksumCalculation when_required: SigV4 unsigned payload (HTTPS), no part checksum"
+	case https:
 		settings = "feature/s3/manager Uploader, SDK defaults: SigV4 unsigned payload, trailing CRC32 per part (HTTPS)"
+	case o.whenRequired:
+		settings = "feature/s3/manager Uploader, RequestChecksumCalculation when_required: SigV4 with the payload SHA-256 signed (plain HTTP), no part checksum"
+	default:
+		settings = "feature/s3/manager Uploader, SDK defaults: SigV4 with the payload SHA-256 signed (plain HTTP), CRC32 per part"
 	}
 	return settings, err
 }
@@ -154,12 +219,14 @@ func uploadMinio(ctx context.Context, o options) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	o.trust(tr)
 	mc, err := minio.New(u.Host, &minio.Options{
 		Creds:        miniocreds.NewStaticV4(o.ak, o.sk, ""),
 		Secure:       u.Scheme == "https",
 		Region:       o.region,
 		BucketLookup: minio.BucketLookupPath,
-		Transport:    http.DefaultTransport,
+		Transport:    tr,
 	})
 	if err != nil {
 		return "", err
