@@ -43,6 +43,10 @@ func startSlowUpload(e *env, key string, minParts int) (*tfProc, string) {
 func resumeAndCheck(e *env, key, sum string, row *caseRow, patterns ...string) {
 	e.t.Helper()
 	e.srv.ClearFaults()
+	// Requests of the interrupted run may still be in the server's hands
+	// (a throttled body, a refusal being counted): let them end, so that
+	// what follows counts the next apply alone.
+	e.srv.WaitIdle()
 	have := e.openParts()
 	if have == 0 {
 		e.t.Fatalf("no open upload with parts after the interruption: %+v", e.srv.OpenUploads(testBucket))
