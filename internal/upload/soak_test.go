@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
@@ -55,7 +56,8 @@ import (
 //
 // Without settings it runs a short fixed slice (part of the ordinary test
 // run). SOAK_ITERATIONS, SOAK_SECONDS and SOAK_SEED, or the flags below,
-// steer a long run (make soak).
+// steer a long run (make soak); with SOAK_REPORT_DIR set, it writes its
+// figures to $SOAK_REPORT_DIR/engine.md (acctest.SoakReportDirEnv).
 
 var (
 	soakSeedFlag       = flag.Int64("soak.seed", 0, "engine soak: seed of the first iteration (default $SOAK_SEED; 1 for the short slice, else from the clock)")
@@ -134,7 +136,11 @@ func TestEngineSoak(t *testing.T) {
 		rep.iterations++
 	}
 	rep.elapsed = time.Since(start)
-	t.Log("\n" + rep.markdown())
+	md := rep.markdown()
+	t.Log("\n" + md)
+	if err := acctest.WriteSoakReport("engine", md); err != nil {
+		t.Errorf("writing the soak report: %v", err)
+	}
 }
 
 // soakIter is the state of one iteration.
