@@ -118,6 +118,16 @@ func TestEngineSoak(t *testing.T) {
 	rep := newSoakReport(cfg.seed)
 	rep.trace = cfg.iterations == 1 // a replay: show what each run did
 	start := time.Now()
+	// The figures are logged and written however the soak ends, a Fatal
+	// of the soak itself included.
+	defer func() {
+		rep.elapsed = time.Since(start)
+		md := rep.markdown()
+		t.Log("\n" + md)
+		if err := acctest.WriteSoakReport("engine", md); err != nil {
+			t.Errorf("writing the soak report: %v", err)
+		}
+	}()
 	for i := 0; cfg.iterations == 0 || i < cfg.iterations; i++ {
 		if cfg.duration > 0 && time.Since(start) >= cfg.duration {
 			break
@@ -134,12 +144,6 @@ func TestEngineSoak(t *testing.T) {
 		}
 		rep.lastSeed = seed
 		rep.iterations++
-	}
-	rep.elapsed = time.Since(start)
-	md := rep.markdown()
-	t.Log("\n" + md)
-	if err := acctest.WriteSoakReport("engine", md); err != nil {
-		t.Errorf("writing the soak report: %v", err)
 	}
 }
 
