@@ -3,7 +3,8 @@
 // (Main), provider factories, pseudo-random source files, HCL builders and
 // the dev_overrides CLI configuration for runs of the real terraform binary,
 // and the one test signer of OBS, AWS V2 and SigV4 requests (sign.go), which
-// internal/obs, internal/obslocal and internal/s3compat share.
+// internal/obs, internal/obslocal and internal/s3compat share, and the
+// soaks' report fragments for docs/resilience.md (soakreport.go).
 //
 // It takes the framework's provider.Provider instead of importing
 // internal/provider, whose tests import it. The local OBS server has its own

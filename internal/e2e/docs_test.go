@@ -73,8 +73,12 @@ func caseRank(test string) int {
 	return len(caseOrder)
 }
 
-// writeDocs writes docs/resilience.md from the recorded rows.
-func writeDocs(code int) error {
+// resilienceDoc is the file writeDocs writes.
+var resilienceDoc = filepath.Join("..", "..", "docs", "resilience.md")
+
+// writeDocs writes the resilience table from the recorded rows to path
+// (resilienceDoc), keeping the Soak section the file has (docs_soak_test.go).
+func writeDocs(path string, code int) error {
 	rowsMu.Lock()
 	defer rowsMu.Unlock()
 	slices.SortStableFunc(rows, func(a, b *caseRow) int { return caseRank(a.test) - caseRank(b.test) })
@@ -101,11 +105,18 @@ func writeDocs(code int) error {
 	if code != 0 {
 		b.WriteString("\n**The run that generated this table had failures.**\n")
 	}
-	path := filepath.Join("..", "..", "docs", "resilience.md")
+	old, err := readOld(path)
+	if err != nil {
+		return err
+	}
+	doc, err := keepSoakSection(old, b.String())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(path, []byte(b.String()), 0o644)
+	return os.WriteFile(path, []byte(doc), 0o644)
 }
 
 func cell(s string) string {

@@ -41,7 +41,7 @@ func runMain(m *testing.M) int {
 	}
 	code := m.Run()
 	if os.Getenv("E2E_WRITE_DOCS") == "1" && setupSkip == "" {
-		if err := writeDocs(code); err != nil {
+		if err := writeDocs(resilienceDoc, code); err != nil {
 			fmt.Fprintln(os.Stderr, "e2e: writing docs:", err)
 			return 1
 		}

@@ -7,10 +7,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 )
 
-// soakReport counts what a soak run did, for the summary it logs at the end
-// (a Markdown table for docs/resilience.md).
+// soakReport counts what a soak run did, for the report table it logs at
+// the end and writes for docs/resilience.md (markdown).
 type soakReport struct {
 	trace                  bool // log every run (a replay of one seed)
 	mu                     sync.Mutex
@@ -77,7 +79,9 @@ func sumCounts(m map[string]int) int {
 	return n
 }
 
-// markdown renders the run as rows of a Markdown table.
+// markdown renders the run as the soak's report table (the fragment
+// contract of acctest.SoakReportDirEnv): logged at the end of the run and,
+// under make soak, written to $SOAK_REPORT_DIR/engine.md.
 func (r *soakReport) markdown() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -89,10 +93,11 @@ func (r *soakReport) markdown() string {
 	if len(r.seeds) > 0 {
 		failing = fmt.Sprint(r.seeds)
 	}
-	rows := [][2]string{
-		{"seeds", fmt.Sprintf("%d–%d (replay one: `%s`)", r.firstSeed, r.lastSeed, soakReplay("N"))},
-		{"iterations", fmt.Sprintf("%d in %s (%d Upload runs; files of 0 B to %s, %d of them a single PUT; up to %d parts in flight)",
-			r.iterations, r.elapsed.Round(time.Second), r.attempts, FormatBytes(r.maxSize), r.singlePutSizes, r.maxConcurrent)},
+	return acctest.SoakTable("engine soak", [][2]string{
+		{"what it ran", fmt.Sprintf("%d iterations in %s, seeds %d–%d (replay one: `%s`)",
+			r.iterations, r.elapsed.Round(time.Second), r.firstSeed, r.lastSeed, soakReplay("N"))},
+		{"what the iterations drew", fmt.Sprintf("%d Upload runs; files of 0 B to %s, %d of them a single PUT; up to %d parts in flight",
+			r.attempts, FormatBytes(r.maxSize), r.singlePutSizes, r.maxConcurrent)},
 		{"faults injected", fmt.Sprintf("%d: %s", sumCounts(r.faults), counts(r.faults))},
 		{"interruptions and changes", fmt.Sprintf("%d: %s", sumCounts(r.events), counts(r.events))},
 		{"runs that returned an error", fmt.Sprint(r.failedAttempts)},
@@ -101,11 +106,5 @@ func (r *soakReport) markdown() string {
 		{"open uploads left for a lifecycle rule", fmt.Sprintf("%d (uploads of killed runs that discovery could not prove ours: %d; lost Initiate responses: %d)",
 			r.killedLeft+r.initLeft, r.killedLeft, r.initLeft)},
 		{"invariant violations", fmt.Sprintf("%d (failing seeds: %s)", r.violations, failing)},
-	}
-	var b strings.Builder
-	b.WriteString("| engine soak | |\n| --- | --- |\n")
-	for _, row := range rows {
-		fmt.Fprintf(&b, "| %s | %s |\n", row[0], row[1])
-	}
-	return b.String()
+	})
 }

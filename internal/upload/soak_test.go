@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal"
 	"github.com/obsprovider/terraform-provider-obs/internal/obslocal/obslocaltest"
@@ -55,7 +56,8 @@ import (
 //
 // Without settings it runs a short fixed slice (part of the ordinary test
 // run). SOAK_ITERATIONS, SOAK_SECONDS and SOAK_SEED, or the flags below,
-// steer a long run (make soak).
+// steer a long run (make soak); with SOAK_REPORT_DIR set, it writes its
+// figures to $SOAK_REPORT_DIR/engine.md (acctest.SoakReportDirEnv).
 
 var (
 	soakSeedFlag       = flag.Int64("soak.seed", 0, "engine soak: seed of the first iteration (default $SOAK_SEED; 1 for the short slice, else from the clock)")
@@ -116,6 +118,16 @@ func TestEngineSoak(t *testing.T) {
 	rep := newSoakReport(cfg.seed)
 	rep.trace = cfg.iterations == 1 // a replay: show what each run did
 	start := time.Now()
+	// The figures are logged and written however the soak ends, a Fatal
+	// of the soak itself included.
+	defer func() {
+		rep.elapsed = time.Since(start)
+		md := rep.markdown()
+		t.Log("\n" + md)
+		if err := acctest.WriteSoakReport("engine", md); err != nil {
+			t.Errorf("writing the soak report: %v", err)
+		}
+	}()
 	for i := 0; cfg.iterations == 0 || i < cfg.iterations; i++ {
 		if cfg.duration > 0 && time.Since(start) >= cfg.duration {
 			break
@@ -133,8 +145,6 @@ func TestEngineSoak(t *testing.T) {
 		rep.lastSeed = seed
 		rep.iterations++
 	}
-	rep.elapsed = time.Since(start)
-	t.Log("\n" + rep.markdown())
 }
 
 // soakIter is the state of one iteration.
