@@ -1,7 +1,7 @@
 // Package e2e holds the end-to-end resilience suite: Go tests that build the
 // provider binary, run the real terraform binary against it through a
 // dev_overrides CLI configuration, and drive the local OBS server's fault
-// injection (internal/obslocal) to prove what issue 7 promises —
+// injection (internal/obslocal) to prove the resilience the README promises —
 // interrupted applies resume, transient faults are absorbed, nothing corrupt
 // is completed, nothing secret leaks, and every error says what to do.
 //
