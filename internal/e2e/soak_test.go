@@ -401,9 +401,17 @@ func (s *soak) settled(sc cycleSchedule, landed bool, failed int) {
 	if sum != s.curSum {
 		s.violate("after success: the object's SHA-256 is %s, the file's %s", sum, s.curSum)
 	}
-	l, err := upload.PlanParts(int64(s.cur.size), int64(s.partSize))
+	if got := info.Metadata["tf-source-sha256"]; got != s.curSum {
+		s.violate("after success: the object's metadata names SHA-256 %s, the file's is %s", got, s.curSum)
+	}
+	// The object keeps its parts when only part_size changed: its ETag is
+	// that of the part size state records.
+	attrs := s.state()
+	cut, _ := attrs["effective_part_size"].(float64)
+	l, err := upload.PlanParts(int64(s.cur.size), int64(cut))
 	if err != nil {
-		t.Fatal(err)
+		s.violate("after success: state records effective_part_size %v: %v", attrs["effective_part_size"], err)
+		return
 	}
 	want, err := upload.FileETag(filepath.Join(e.dir, soakSource), l)
 	if err != nil {
@@ -411,9 +419,11 @@ func (s *soak) settled(sc cycleSchedule, landed bool, failed int) {
 	}
 	etag := strings.Trim(info.ETag, `"`)
 	if etag != want {
-		s.violate("after success: the object's ETag is %s; the file in parts of %d gives %s", etag, s.partSize, want)
+		s.violate("after success: the object's ETag is %s; the file in parts of %d (effective_part_size) gives %s", etag, int64(cut), want)
 	}
-	attrs := s.state()
+	if n, _ := attrs["part_count"].(float64); int(n) != partCount(l) {
+		s.violate("after success: state records part_count %v, the object has %d parts", attrs["part_count"], partCount(l))
+	}
 	if attrs["etag"] != etag || attrs["source_sha256"] != s.curSum || attrs["size"] != float64(s.cur.size) {
 		s.violate("after success: state has etag %v, source_sha256 %v, size %v; the object %s, the file %s, %d bytes",
 			attrs["etag"], attrs["source_sha256"], attrs["size"], etag, s.curSum, s.cur.size)
@@ -443,6 +453,7 @@ func (s *soak) settled(sc cycleSchedule, landed bool, failed int) {
 	sent := s.sentBytes()
 	resent := max(0, sent-int64(s.cur.size))
 	s.counts.measured++
+
 	s.counts.resent += resent
 	s.counts.bound += bound
 	t.Logf("bytes: %d sent for a %d-byte object: %d re-sent, bound %d (%d interruption(s) × %d worker(s) × %d + faults)",
@@ -522,7 +533,7 @@ func (s *soak) destroy(f finalStep) {
 		s.violate("destroy failed: %s", r)
 	}
 	if sum := e.objectSHA256(soakKey); sum != "" {
-		s.violate("after destroy: the object is still there (SHA-256 %s)", sum)
+		s.violate("after destroy: the object is still there (SHA-256 %s): %s", sum, r)
 	}
 	if ups := e.srv.OpenUploads(testBucket); len(ups) != 0 {
 		s.violate("after destroy: %d upload(s) left open: %+v", len(ups), ups)
@@ -539,4 +550,12 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// partCount is the part count state records: 0 for a single PUT.
+func partCount(l upload.Layout) int {
+	if l.SinglePut {
+		return 0
+	}
+	return l.Parts
 }
