@@ -11,13 +11,15 @@ import (
 	"github.com/obsprovider/terraform-provider-obs/internal/upload"
 )
 
-// The upload journal remembers, per bucket/key, the open uploads failed
-// applies on this machine left behind. Terraform hands a failed Create's
-// private state to nobody but Read (the tainted object's private state is
-// dropped before planning its replacement), so an upload that the next
-// Create cannot adopt — the file changed, or SSE-C parts cannot be proven
-// ours — would otherwise stay open and billed. After the key is uploaded
-// successfully, or destroyed, the journaled uploads are aborted.
+// The upload journal remembers, per bucket/key, the multipart uploads applies
+// on this machine started (from the moment they are initiated) and the open
+// ones failed applies left behind. Terraform hands a failed Create's private
+// state to nobody but Read (the tainted object's private state is dropped
+// before planning its replacement), and a killed run saves nothing at all, so
+// an upload that the next apply cannot adopt — the file changed, or SSE-C
+// parts cannot be proven ours — would otherwise stay open and billed. After
+// the key is uploaded successfully, or destroyed, the journaled uploads are
+// aborted.
 type uploadJournal struct {
 	UploadIDs []string `json:"upload_ids"`
 }

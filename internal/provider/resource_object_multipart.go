@@ -303,9 +303,14 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 		Budget:       r.data.budget,
 		Bandwidth:    r.data.bandwidth,
 		MaxBandwidth: plan.MaxBandwidth.ValueInt64(),
-		OnProgress:   progressLogger(ctx, bucket, key),
-		Ticks:        ticks,
-		Logger:       engineLogger{ctx: ctx},
+		// Journaled as soon as it exists: a run killed before it returns
+		// (SIGKILL, a second Ctrl-C, a dead CI runner) saves no private
+		// state, and the upload, if the next apply cannot adopt it, must
+		// still be aborted once superseded.
+		OnInitiate: func(id string) { journalUpload(bucket, key, id) },
+		OnProgress: progressLogger(ctx, bucket, key),
+		Ticks:      ticks,
+		Logger:     engineLogger{ctx: ctx},
 	}
 	if recorded != nil && recorded.Bucket == bucket && recorded.Key == key {
 		if rec, err := recorded.decode(); err == nil {

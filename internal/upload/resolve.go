@@ -54,6 +54,9 @@ func (u *uploader) resolve(ctx context.Context) (resolution, error) {
 	}
 	u.log.Info("initiated multipart upload", "bucket", u.in.Bucket, "key", u.in.Key, "upload_id", id,
 		"parts", u.layout.Parts, "part_size", u.layout.PartSize)
+	if u.in.OnInitiate != nil {
+		u.in.OnInitiate(id)
+	}
 	return resolution{id: id}, nil
 }
 

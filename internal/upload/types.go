@@ -107,6 +107,11 @@ type Input struct {
 	// upload's own cap in bytes per second: the tighter of the two holds.
 	Bandwidth    *Bandwidth
 	MaxBandwidth int64
+	// OnInitiate, when set, is called with the ID of a multipart upload the
+	// engine has just initiated, before any part is sent, so that the
+	// caller can remember the upload even if its process is killed before
+	// Upload returns (the provider's journal aborts it once superseded).
+	OnInitiate func(uploadID string)
 	// OnProgress is called (never concurrently) as parts complete and on
 	// every value received from Ticks; it must return quickly.
 	OnProgress func(Progress)
