@@ -22,6 +22,11 @@ import (
 // aborted.
 type uploadJournal struct {
 	UploadIDs []string `json:"upload_ids"`
+	// Completed is the upload the key's last successful multipart upload on
+	// this machine completed: an object assembled from it is this
+	// machine's, even when Terraform was killed before it saved the state
+	// that says so.
+	Completed string `json:"completed,omitempty"`
 }
 
 func journalPath(bucket, key string) string { return cacheFile("uploads", bucket+"/"+key) }
@@ -37,15 +42,21 @@ func journalUpload(bucket, key, uploadID string) {
 	}
 }
 
+// journaled reports whether uploadID is journaled for bucket/key, open or
+// completed.
+func journaled(bucket, key, uploadID string) bool {
+	var j uploadJournal
+	return readCacheJSON(journalPath(bucket, key), &j) && (slices.Contains(j.UploadIDs, uploadID) || j.Completed == uploadID)
+}
+
 // abortJournaled aborts the journaled uploads of bucket/key other than keep
 // and returns the warnings worth showing. Uploads that cannot be aborted stay
-// in the journal for the next time.
+// in the journal for the next time. keep, the upload that has just completed
+// the key ("" after a single PUT or a destroy), is journaled as completed.
 func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep string) []string {
 	p := journalPath(bucket, key)
 	var j uploadJournal
-	if !readCacheJSON(p, &j) {
-		return nil
-	}
+	readCacheJSON(p, &j)
 	var left, warnings []string
 	for _, id := range j.UploadIDs {
 		if id == keep {
@@ -66,10 +77,10 @@ func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep string)
 			warnings = append(warnings, w)
 		}
 	}
-	if len(left) == 0 {
+	if len(left) == 0 && keep == "" {
 		_ = os.Remove(p)
 	} else {
-		writeCacheJSON(p, uploadJournal{UploadIDs: left})
+		writeCacheJSON(p, uploadJournal{UploadIDs: left, Completed: keep})
 	}
 	return warnings
 }

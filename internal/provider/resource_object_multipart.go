@@ -407,7 +407,6 @@ func (r *objectMultipartResource) Read(ctx context.Context, req resource.ReadReq
 
 	pending, diags := getPrivate[uploadRecord](ctx, req.Private, privateUpload)
 	resp.Diagnostics.Append(diags...)
-	uploadOpen := r.reportPendingUpload(ctx, bucket, key, pending, resp)
 
 	info, err := r.statObject(ctx, state)
 	if err != nil && imported && !obs.IsNotFound(err) {
@@ -420,6 +419,14 @@ func (r *objectMultipartResource) Read(ctx context.Context, req resource.ReadReq
 			info, err = listed, nil
 		}
 	}
+	ours := err == nil && r.assembledFromOurs(bucket, key, info, pending)
+	if ours && pending != nil && pending.UploadID == info.UploadID {
+		// The recorded upload completed into the object: nothing is
+		// left to resume.
+		resp.Diagnostics.Append(setPrivate(ctx, resp.Private, privateUpload, nil)...)
+		pending = nil
+	}
+	uploadOpen := r.reportPendingUpload(ctx, bucket, key, pending, resp)
 	if obs.IsNotFound(err) {
 		if uploadOpen {
 			// A failed create: keep it, so the next apply resumes and a
@@ -442,14 +449,21 @@ func (r *objectMultipartResource) Read(ctx context.Context, req resource.ReadReq
 		r.fillImported(ctx, &state, info, &resp.Diagnostics)
 	case state.ETag.IsNull():
 		// Upload never completed: whatever is at the key is not ours.
+	case ours && info.ETag != state.ETag.ValueString():
+		// An apply interrupted or killed once Complete had assembled the
+		// object, before it could save state: the object is this
+		// resource's, and Delete must know it as such.
+		tflog.Info(ctx, "OBS object was assembled from an upload of this resource whose apply did not finish",
+			map[string]any{"bucket": bucket, "key": key, "etag": info.ETag, "upload_id": info.UploadID})
+		state.refreshFromObject(info)
+		resp.Diagnostics.Append(setPrivate(ctx, resp.Private, privateObject, &objectRecord{
+			ETag: info.ETag, VersionID: info.VersionID, UploadID: info.UploadID, LastModified: info.LastModified.Unix(),
+		})...)
 	case info.ETag != state.ETag.ValueString() || info.Size != state.Size.ValueInt64() ||
 		remoteSHA != "" && remoteSHA != state.SourceSHA256.ValueString():
 		tflog.Warn(ctx, "OBS object changed outside Terraform; the next apply uploads it again",
 			map[string]any{"bucket": bucket, "key": key, "etag": info.ETag, "size": info.Size})
-		state.ETag = types.StringValue(info.ETag)
-		state.VersionID = types.StringValue(info.VersionID)
-		state.Size = types.Int64Value(info.Size)
-		state.SourceSHA256 = types.StringValue(remoteSHA)
+		state.refreshFromObject(info)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
@@ -463,6 +477,19 @@ func (r *objectMultipartResource) statObject(ctx context.Context, state objectMu
 		return r.data.client.ListObject(ctx, bucket, key)
 	}
 	return r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key, SSEC: state.sseC()})
+}
+
+// assembledFromOurs reports whether the object was assembled from a
+// multipart upload of this resource: the one a failed apply recorded, or
+// one an apply on this machine journaled when it initiated it.
+func (r *objectMultipartResource) assembledFromOurs(bucket, key string, info obs.ObjectInfo, pending *uploadRecord) bool {
+	if info.UploadID == "" {
+		return false
+	}
+	if pending != nil && pending.Bucket == bucket && pending.Key == key && pending.UploadID == info.UploadID {
+		return true
+	}
+	return journaled(bucket, key, info.UploadID)
 }
 
 // reportPendingUpload warns about an open upload recorded by a failed apply,
@@ -529,17 +556,10 @@ func (r *objectMultipartResource) fillImported(ctx context.Context, state *objec
 	} else {
 		state.Metadata = types.MapNull(types.StringType)
 	}
-	n := upload.MultipartETagParts(info.ETag)
-	partSize, ok := partSizeFromMetadata(info.Metadata)
-	if !ok || !upload.ConsistentPartSize(info.Size, n, partSize) {
-		partSize = upload.InferPartSize(info.Size, n)
-	}
+	partSize, parts, effective := objectCut(info)
 	state.PartSize = types.Int64Value(partSize)
-	state.PartCount = types.Int64Value(int64(n))
-	state.EffectivePartSize = types.Int64Value(partSize)
-	if l, err := upload.PlanParts(info.Size, partSize); err == nil {
-		state.EffectivePartSize = types.Int64Value(l.PartSize)
-	}
+	state.PartCount = types.Int64Value(int64(parts))
+	state.EffectivePartSize = types.Int64Value(effective)
 	if info.SSE == "kms" {
 		state.ServerSideEncryption = types.StringValue("kms")
 	}
