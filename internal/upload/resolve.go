@@ -16,6 +16,9 @@ import (
 type resolution struct {
 	id   string
 	kept map[int]CompletedPart // parts already on the server, by number
+	// options is the digest of the object options the upload was
+	// initiated with ("" when unknown).
+	options string
 	// completed: the upload had already completed into the object, so
 	// there is nothing to send.
 	completed bool
@@ -26,13 +29,20 @@ type resolution struct {
 // ours, else a new one.
 func (u *uploader) resolve(ctx context.Context) (resolution, error) {
 	var exclude string
+	options := optionsDigest(u.in.Options)
 	if r := u.in.Record; r != nil && r.UploadID != "" {
-		if r.PartSize != u.layout.PartSize || r.Size != u.layout.Size {
+		switch {
+		case r.PartSize != u.layout.PartSize || r.Size != u.layout.Size:
 			u.out.Abandoned = r.UploadID
 			exclude = r.UploadID
 			u.notice("recorded upload %s was planned for %s in parts of %s but the file now needs %s in parts of %s; it was left for abort and another upload is used",
 				r.UploadID, FormatBytes(r.Size), FormatBytes(r.PartSize), FormatBytes(u.layout.Size), FormatBytes(u.layout.PartSize))
-		} else {
+		case r.Options != "" && r.Options != options:
+			u.out.Abandoned = r.UploadID
+			exclude = r.UploadID
+			u.notice("recorded upload %s was started with other object settings (the content's checksum, metadata or options changed since), "+
+				"which completing it would give the object; it was left for abort and another upload is used", r.UploadID)
+		default:
 			res, err := u.resume(ctx, r)
 			if err != nil || res.id != "" {
 				return res, err
@@ -57,7 +67,7 @@ func (u *uploader) resolve(ctx context.Context) (resolution, error) {
 	if u.in.OnInitiate != nil {
 		u.in.OnInitiate(id)
 	}
-	return resolution{id: id}, nil
+	return resolution{id: id, options: options}, nil
 }
 
 // adopt makes res the upload: run calls it once resolving is done, before
@@ -68,7 +78,7 @@ func (u *uploader) adopt(res resolution) {
 	for _, p := range res.kept {
 		bytes += p.Size
 	}
-	u.uploadID = res.id
+	u.uploadID, u.options = res.id, res.options
 	u.mu.Lock()
 	maps.Copy(u.done, res.kept)
 	u.completed = res.completed
@@ -89,7 +99,7 @@ func (u *uploader) resume(ctx context.Context, r *Record) (resolution, error) {
 	if err != nil {
 		if obs.IsNoSuchUpload(err) {
 			if u.completedEarlier(ctx, r) {
-				return resolution{id: r.UploadID, completed: true}, nil
+				return resolution{id: r.UploadID, completed: true, options: r.Options}, nil
 			}
 			u.out.Restarted = true
 			u.notice("upload %s no longer exists (aborted, or expired by a lifecycle rule); started a new upload", r.UploadID)
@@ -147,7 +157,7 @@ func (u *uploader) resume(ctx context.Context, r *Record) (resolution, error) {
 	}
 	u.out.Resumed = true
 	u.notice("resuming upload %s: %d of %d parts already on the server", r.UploadID, len(kept), u.layout.Parts)
-	return resolution{id: r.UploadID, kept: kept}, nil
+	return resolution{id: r.UploadID, kept: kept, options: r.Options}, nil
 }
 
 // discover looks for an open upload of the key that is provably ours and

@@ -34,6 +34,12 @@ type Record struct {
 	Source Fingerprint
 	// Parts are the completed parts, ascending by number.
 	Parts []CompletedPart
+	// Options is a digest of the object options (metadata, content type,
+	// ACL, ...) the upload was initiated with; completing the upload gives
+	// the object those, so a record whose digest differs from the input's
+	// is not resumed. "" when unknown (a discovered upload, or a record
+	// kept before records had it).
+	Options string
 }
 
 // Progress is reported each time a part completes and on every tick of
@@ -138,7 +144,8 @@ type Output struct {
 	// another upload was used.
 	Restarted bool
 	// Abandoned is a recorded upload that does not fit the file any more
-	// (different size or part size). It was left untouched; the caller
+	// (different size or part size) or was initiated with other object
+	// options. It was left untouched; the caller
 	// should Abort it.
 	Abandoned string
 	// PartsSent and BytesSent count what this run sent; PartsReused the
