@@ -20,6 +20,9 @@ type soakCounts struct {
 	faults                      map[string]int
 	changes                     map[sourceChange]int
 	expired, restarts           int
+	// lostInitiates are the empty uploads a dropped Initiate response left
+	// (documented: a lifecycle rule removes them).
+	lostInitiates int
 	// Bytes sent beyond the object's size over the cycles where that is
 	// measurable, and the sum of their bounds.
 	measured      int
@@ -88,6 +91,7 @@ func (c *soakCounts) report(seed uint64, planned int) string {
 	row("faults injected", fmt.Sprintf("%d: %s", sum(c.faults), countList(c.faults)))
 	row("open uploads aborted behind the provider's back (NoSuchUpload)", fmt.Sprint(c.expired))
 	row("server restarts", fmt.Sprint(c.restarts))
+	row("empty uploads left by a lost Initiate response (documented; removed as a lifecycle rule would)", fmt.Sprint(c.lostInitiates))
 	row("source changes after an interruption", countList(c.changes))
 	row("bytes re-sent ÷ bound", fmt.Sprintf("%d ÷ %d = %s over %d measurable cycles", c.resent, c.bound, ratio, c.measured))
 	row("invariant violations", fmt.Sprint(c.violations))

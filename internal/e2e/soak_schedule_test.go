@@ -23,6 +23,9 @@ const (
 	killTF       interruptKind = "SIGKILL to terraform alone"
 	killProvider interruptKind = "SIGKILL to the provider alone"
 	restartOBS   interruptKind = "server restart"
+	// rewrite rewrites the source in place (same size, new bytes) while its
+	// parts are being sent: the apply must fail without completing.
+	rewrite interruptKind = "source rewritten mid-upload"
 )
 
 var interruptKinds = []interruptKind{sigintOnce, sigintTwice, killTF, killProvider, restartOBS}
@@ -113,7 +116,8 @@ type cycleSchedule struct {
 	after      content // the source after change (== content when change is keepSource or newPartSize)
 	afterPart  int     // part_size after change
 	faults     []soakFault
-	maxRetries int // provider max_retries
+	maxRetries int    // provider max_retries
+	rewritten  uint32 // the data seed of the rewrite (kind rewrite)
 }
 
 // Part sizes the soak draws: obslocal, like OBS, takes parts of 100 KiB and
@@ -182,6 +186,12 @@ func drawSchedule(seed uint64) cycleSchedule {
 	for range r.IntN(4) {
 		s.faults = append(s.faults, drawFault(r, s.afterPart))
 	}
+	// Drawn last, so that the draws above are those of the schedules
+	// before this kind existed.
+	if r.IntN(6) == 0 && s.content.size >= s.partSize && !s.atComplete {
+		s.kind, s.restart = rewrite, s.restart || s.kind == restartOBS
+		s.rewritten = r.Uint32()
+	}
 	return s
 }
 
@@ -241,6 +251,9 @@ func (s cycleSchedule) String() string {
 		moment = "during the single PUT"
 	}
 	fmt.Fprintf(&b, "%s %s (parts at %d KiB/s)", s.kind, moment, s.partBps>>10)
+	if s.kind == rewrite {
+		fmt.Fprintf(&b, " with data seed %d", s.rewritten)
+	}
 	if s.expire {
 		b.WriteString("; then the open upload is aborted behind its back")
 	}
