@@ -55,18 +55,48 @@ func TestTerraformSoak(t *testing.T) {
 	row := record(t, "terraform soak: randomized interruptions and faults",
 		"after every cycle the object holds the file's bytes with the ETag of its parts, the plan is empty, no upload is open, "+
 			"bytes re-sent ≤ one part per worker per interruption (+ what injected faults destroyed); destroy leaves nothing")
+	counts := runSoak(t, seed, cycles)
+	t.Log("\n" + counts.report(seed, cycles))
+	row.observe("%s", strings.ReplaceAll(counts.summary(seed), "\n", "; "))
+}
+
+// Seeds whose cycle once broke an invariant, each run alone (as its replay
+// command does) with the final destroy of seed+1.
+var soakRegressionSeeds = []struct {
+	seed  uint64
+	found string
+}{
+	{162, "SIGINT twice, restart, the file rewritten in place (same size): the resumed upload completed an object whose tf-source-sha256 named the old content"},
+	{140, "SIGKILL of the provider, then a new file size: the killed run's upload stayed open after the next apply succeeded"},
+	{152, "SIGKILL of the provider before any part: the killed run's empty upload stayed open after the next apply succeeded"},
+	{101, "SIGKILL of terraform once the object was assembled: the next refresh took the object into state but destroy kept it as another writer's"},
+	{127, "SIGKILL of the provider once the object was assembled, then a new part_size: state kept the old part_count"},
+}
+
+func TestTerraformSoakRegressions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range soakRegressionSeeds {
+		t.Run(fmt.Sprintf("seed_%d", tc.seed), func(t *testing.T) {
+			t.Parallel()
+			t.Log(tc.found)
+			if c := runSoak(t, tc.seed, 1); t.Failed() {
+				t.Log("\n" + c.report(tc.seed, 1))
+			}
+		})
+	}
+}
+
+// runSoak runs cycles cycles from seed, then the final step, and returns
+// the figures.
+func runSoak(t *testing.T, seed uint64, cycles int) *soakCounts {
 	s := &soak{t: t, e: newEnv(t, obslocaltest.WithDataDir(t.TempDir())), seed: seed, counts: newSoakCounts()}
-	defer func() {
-		report := s.counts.report(seed, cycles)
-		t.Log("\n" + report)
-		row.observe("%s", strings.ReplaceAll(s.counts.summary(seed), "\n", "; "))
-	}()
 	for i := range cycles {
 		if !s.cycle(i, drawSchedule(seed+uint64(i))) {
-			return
+			return s.counts
 		}
 	}
 	s.destroy(drawFinal(seed + uint64(cycles)))
+	return s.counts
 }
 
 // soakSettings reads SOAK_SEED and SOAK_CYCLES.
@@ -266,7 +296,7 @@ func (s *soak) interrupted(sc cycleSchedule, extra []string) (landed bool) {
 	e.srv.Inject(obslocal.Fault{Op: obslocal.OpPutObject, BytesPerSecond: sc.partBps, Times: -1})
 	if sc.atComplete {
 		// The provider HEADs the object after Complete: hold it there.
-		e.srv.Inject(obslocal.Fault{Op: obslocal.OpHeadObject, Latency: 2 * time.Second, Times: -1})
+		e.srv.Inject(obslocal.Fault{Op: obslocal.OpHeadObject, Latency: time.Second, Times: -1})
 	}
 	p := e.start(applyArgs(extra...)...)
 	moment := func() bool {
