@@ -37,7 +37,7 @@ import (
 // cycle prints the command that replays it.
 
 const (
-	soakSliceSeed   = 7
+	soakSliceSeed   = 194
 	soakSliceCycles = 5
 	// soakAttempts bounds the applies after an interruption.
 	soakAttempts = 6
