@@ -27,33 +27,51 @@ type uploadJournal struct {
 	// machine's, even when Terraform was killed before it saved the state
 	// that says so.
 	Completed string `json:"completed,omitempty"`
+	// Options holds, by upload ID, the digest of the object options each
+	// journaled upload was initiated with (upload.OptionsDigest), when
+	// known.
+	Options map[string]string `json:"options,omitempty"`
 }
 
 func journalPath(bucket, key string) string { return cacheFile("uploads", bucket+"/"+key) }
 
-// journalUpload records an open upload of bucket/key.
-func journalUpload(bucket, key, uploadID string) {
+// journalUpload records an upload of bucket/key initiated with the object
+// options of digest options ("" when unknown).
+func journalUpload(bucket, key, uploadID, options string) {
 	p := journalPath(bucket, key)
 	var j uploadJournal
 	readCacheJSON(p, &j)
+	if slices.Contains(j.UploadIDs, uploadID) && (options == "" || j.Options[uploadID] == options) {
+		return
+	}
 	if !slices.Contains(j.UploadIDs, uploadID) {
 		j.UploadIDs = append(j.UploadIDs, uploadID)
-		writeCacheJSON(p, j)
 	}
+	if options != "" {
+		if j.Options == nil {
+			j.Options = map[string]string{}
+		}
+		j.Options[uploadID] = options
+	}
+	writeCacheJSON(p, j)
 }
 
 // journaled reports whether uploadID is journaled for bucket/key, open or
-// completed.
-func journaled(bucket, key, uploadID string) bool {
+// completed, and the digest of the options it was initiated with.
+func journaled(bucket, key, uploadID string) (options string, ok bool) {
 	var j uploadJournal
-	return readCacheJSON(journalPath(bucket, key), &j) && (slices.Contains(j.UploadIDs, uploadID) || j.Completed == uploadID)
+	if !readCacheJSON(journalPath(bucket, key), &j) || !slices.Contains(j.UploadIDs, uploadID) && j.Completed != uploadID {
+		return "", false
+	}
+	return j.Options[uploadID], true
 }
 
 // abortJournaled aborts the journaled uploads of bucket/key other than keep
 // and returns the warnings worth showing. Uploads that cannot be aborted stay
 // in the journal for the next time. keep, the upload that has just completed
-// the key ("" after a single PUT or a destroy), is journaled as completed.
-func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep string) []string {
+// the key ("" after a single PUT or a destroy), is journaled as completed,
+// with keepOptions, the digest of its object options.
+func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep, keepOptions string) []string {
 	p := journalPath(bucket, key)
 	var j uploadJournal
 	readCacheJSON(p, &j)
@@ -79,8 +97,17 @@ func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep string)
 	}
 	if len(left) == 0 && keep == "" {
 		_ = os.Remove(p)
-	} else {
-		writeCacheJSON(p, uploadJournal{UploadIDs: left, Completed: keep})
+		return warnings
 	}
+	next := uploadJournal{UploadIDs: left, Completed: keep, Options: map[string]string{}}
+	for _, id := range left {
+		if o := j.Options[id]; o != "" {
+			next.Options[id] = o
+		}
+	}
+	if keep != "" && keepOptions != "" {
+		next.Options[keep] = keepOptions
+	}
+	writeCacheJSON(p, next)
 	return warnings
 }

@@ -10,22 +10,22 @@ import (
 // forgets it.
 func TestJournalRemembersCompletedUpload(t *testing.T) {
 	const bucket, key = "b", "journal/completed.bin"
-	journalUpload(bucket, key, "U1")
-	if !journaled(bucket, key, "U1") {
-		t.Fatal("an initiated upload is not journaled")
+	journalUpload(bucket, key, "U1", "D1")
+	if o, ok := journaled(bucket, key, "U1"); !ok || o != "D1" {
+		t.Fatalf("an initiated upload: journaled %v with options %q, want D1", ok, o)
 	}
 	// Nothing but U1 is journaled: no request is made.
-	if w := abortJournaled(context.Background(), nil, bucket, key, "U1"); len(w) != 0 {
+	if w := abortJournaled(context.Background(), nil, bucket, key, "U1", "D1"); len(w) != 0 {
 		t.Fatalf("warnings %q", w)
 	}
-	if !journaled(bucket, key, "U1") {
-		t.Fatal("the upload that completed the key is forgotten")
+	if o, ok := journaled(bucket, key, "U1"); !ok || o != "D1" {
+		t.Fatalf("the upload that completed the key: journaled %v with options %q, want D1", ok, o)
 	}
-	if journaled(bucket, key, "U2") {
+	if _, ok := journaled(bucket, key, "U2"); ok {
 		t.Fatal("an upload never journaled is reported journaled")
 	}
-	abortJournaled(context.Background(), nil, bucket, key, "")
-	if journaled(bucket, key, "U1") {
+	abortJournaled(context.Background(), nil, bucket, key, "", "")
+	if _, ok := journaled(bucket, key, "U1"); ok {
 		t.Fatal("a destroy left the completed upload journaled")
 	}
 }

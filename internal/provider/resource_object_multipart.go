@@ -288,6 +288,7 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 	if diags.HasError() {
 		return
 	}
+	digest := upload.OptionsDigest(opts)
 	ticks, stopTicks := r.data.progressTicks()
 	defer stopTicks()
 	in := upload.Input{
@@ -307,7 +308,7 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 		// (SIGKILL, a second Ctrl-C, a dead CI runner) saves no private
 		// state, and the upload, if the next apply cannot adopt it, must
 		// still be aborted once superseded.
-		OnInitiate: func(id string) { journalUpload(bucket, key, id) },
+		OnInitiate: func(id string) { journalUpload(bucket, key, id, digest) },
 		OnProgress: progressLogger(ctx, bucket, key),
 		Ticks:      ticks,
 		Logger:     engineLogger{ctx: ctx},
@@ -320,24 +321,30 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 		}
 	}
 
-	out, record, err := upload.Upload(ctx, r.data.client, in)
+	var out upload.Output
+	var record *upload.Record
+	if done, ok := r.assembledEarlier(ctx, plan, prior, digest); ok {
+		out = done
+	} else {
+		out, record, err = upload.Upload(ctx, r.data.client, in)
+	}
 	for _, n := range out.Notices {
 		diags.AddWarning(summary, n)
 	}
 	if out.Abandoned != "" {
 		// A recorded upload that no longer fits the file: aborted below
 		// once the key holds the new object.
-		journalUpload(bucket, key, out.Abandoned)
+		journalUpload(bucket, key, out.Abandoned, "")
 	}
 	if err != nil {
 		if record != nil {
-			journalUpload(bucket, key, record.UploadID)
+			journalUpload(bucket, key, record.UploadID, record.Options)
 		}
 		r.saveFailure(ctx, plan, prior, record, st, priv, diags)
 		diags.AddError(summary, uploadErrorDetail(ctx, err, record))
 		return
 	}
-	for _, w := range abortJournaled(ctx, r.data.client, bucket, key, out.UploadID) {
+	for _, w := range abortJournaled(ctx, r.data.client, bucket, key, out.UploadID, digest) {
 		diags.AddWarning(summary, w)
 	}
 
@@ -489,7 +496,41 @@ func (r *objectMultipartResource) assembledFromOurs(bucket, key string, info obs
 	if pending != nil && pending.Bucket == bucket && pending.Key == key && pending.UploadID == info.UploadID {
 		return true
 	}
-	return journaled(bucket, key, info.UploadID)
+	_, ok := journaled(bucket, key, info.UploadID)
+	return ok
+}
+
+// assembledEarlier reports whether a create finds its work done: the object
+// at the key was assembled from an upload an apply on this machine
+// initiated with the same object options (the journal says so) for the
+// planned content (its tf-source-sha256 and size are the plan's) and part
+// size, by a run killed after Complete but before Terraform saved state (a
+// killed -replace or create). It returns the upload's output then. An
+// update needs no such check: its refresh took such an object into state.
+func (r *objectMultipartResource) assembledEarlier(ctx context.Context, plan objectMultipartModelV0, prior *objectMultipartModelV0, digest string) (upload.Output, bool) {
+	if prior != nil || plan.encrypted() {
+		return upload.Output{}, false
+	}
+	bucket, key := plan.Bucket.ValueString(), plan.Key.ValueString()
+	if !readCacheJSON(journalPath(bucket, key), &uploadJournal{}) {
+		return upload.Output{}, false // no upload of the key journaled: nothing to ask OBS
+	}
+	info, err := r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key})
+	if err != nil || info.UploadID == "" || info.Size != plan.Size.ValueInt64() ||
+		info.Metadata[metaSHA256] != plan.SourceSHA256.ValueString() {
+		return upload.Output{}, false
+	}
+	if o, ok := journaled(bucket, key, info.UploadID); !ok || o != digest {
+		return upload.Output{}, false
+	}
+	l, err := upload.PlanParts(info.Size, plan.PartSize.ValueInt64())
+	if err != nil || l.SinglePut || upload.MultipartETagParts(info.ETag) != l.Parts {
+		return upload.Output{}, false
+	}
+	return upload.Output{
+		ETag: info.ETag, VersionID: info.VersionID, UploadID: info.UploadID, Layout: l, Resumed: true,
+		Notices: []string{fmt.Sprintf("upload %s of an apply that did not finish had already completed into the object; nothing to send", info.UploadID)},
+	}, true
 }
 
 // reportPendingUpload warns about an open upload recorded by a failed apply,
@@ -503,7 +544,7 @@ func (r *objectMultipartResource) reportPendingUpload(ctx context.Context, bucke
 	if err == nil || !obs.IsNoSuchUpload(err) {
 		// Remember it on this machine: a replacement's Create will not see
 		// this private state, and must abort the upload if it cannot adopt it.
-		journalUpload(bucket, key, pending.UploadID)
+		journalUpload(bucket, key, pending.UploadID, pending.Options)
 	}
 	if obs.IsNoSuchUpload(err) {
 		resp.Diagnostics.AddWarning(fmt.Sprintf("Upload of OBS object %s/%s cannot be resumed", bucket, key),
@@ -606,7 +647,7 @@ func (r *objectMultipartResource) Delete(ctx context.Context, req resource.Delet
 		}
 		// A real destroy (a tainted replacement passes no upload record):
 		// the key's other journaled uploads are ours and superseded too.
-		for _, w := range abortJournaled(ctx, r.data.client, bucket, key, "") {
+		for _, w := range abortJournaled(ctx, r.data.client, bucket, key, "", "") {
 			resp.Diagnostics.AddWarning(summary, w)
 		}
 	}

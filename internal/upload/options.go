@@ -8,13 +8,13 @@ import (
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 )
 
-// optionsDigest identifies the object options a multipart upload is
+// OptionsDigest identifies the object options a multipart upload is
 // initiated with: OBS gives the completed object the metadata, content type,
 // ACL, storage class, tags, encryption and retention of the initiation, not
 // of the completion. The SSE-C key is left out (it never leaves the
 // process; a part sent with another key is refused anyway), and an empty
 // map counts as none.
-func optionsDigest(o obs.ObjectOptions) string {
+func OptionsDigest(o obs.ObjectOptions) string {
 	o.SSEC = nil
 	if len(o.Metadata) == 0 {
 		o.Metadata = nil

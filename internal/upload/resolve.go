@@ -29,7 +29,7 @@ type resolution struct {
 // ours, else a new one.
 func (u *uploader) resolve(ctx context.Context) (resolution, error) {
 	var exclude string
-	options := optionsDigest(u.in.Options)
+	options := OptionsDigest(u.in.Options)
 	if r := u.in.Record; r != nil && r.UploadID != "" {
 		switch {
 		case r.PartSize != u.layout.PartSize || r.Size != u.layout.Size:
