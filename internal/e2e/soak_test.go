@@ -71,6 +71,7 @@ var soakRegressionSeeds = []struct {
 	{152, "SIGKILL of the provider before any part: the killed run's empty upload stayed open after the next apply succeeded"},
 	{101, "SIGKILL of terraform once the object was assembled: the next refresh took the object into state but destroy kept it as another writer's"},
 	{127, "SIGKILL of the provider once the object was assembled, then a new part_size: state kept the old part_count"},
+	{198, "SIGKILL of the provider once a created object was assembled: the next create sent the whole file again"},
 }
 
 func TestTerraformSoakRegressions(t *testing.T) {
