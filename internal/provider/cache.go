@@ -15,8 +15,10 @@ import (
 //     Create reuse the plan's hash (Create gets no private state), with the
 //     MD5s of the parts computed in the same pass, so the apply sends with
 //     them and reads the file only to send it;
-//   - uploads/: a journal of open uploads left by failed applies, so the
-//     next successful upload of the key aborts those it could not adopt.
+//   - uploads/: a journal of the uploads applies started, so the next
+//     successful upload of the key aborts those it could not adopt, and
+//     the upload that last completed the key, so an object assembled from
+//     it by a run killed before it saved state is known as this machine's.
 //
 // Losing the cache only costs a re-hash or leaves an upload for a bucket
 // lifecycle rule to remove.

@@ -11,43 +11,73 @@ import (
 	"github.com/obsprovider/terraform-provider-obs/internal/upload"
 )
 
-// The upload journal remembers, per bucket/key, the open uploads failed
-// applies on this machine left behind. Terraform hands a failed Create's
-// private state to nobody but Read (the tainted object's private state is
-// dropped before planning its replacement), so an upload that the next
-// Create cannot adopt — the file changed, or SSE-C parts cannot be proven
-// ours — would otherwise stay open and billed. After the key is uploaded
-// successfully, or destroyed, the journaled uploads are aborted.
-//
-// A copy journals its upload with the upload's record (layout and source
-// version) as soon as the upload is initiated: a copy's parts cannot be
-// checked against the source afterwards, so the record is what proves an
-// open upload ours when a killed run saved nothing else.
+// The upload journal remembers, per bucket/key, the multipart uploads applies
+// on this machine started (from the moment they are initiated) and the open
+// ones failed applies left behind. Terraform hands a failed Create's private
+// state to nobody but Read (the tainted object's private state is dropped
+// before planning its replacement), and a killed run saves nothing at all, so
+// an upload that the next apply cannot adopt — the file changed, or SSE-C
+// parts cannot be proven ours — would otherwise stay open and billed. After
+// the key is uploaded successfully, or destroyed, the journaled uploads are
+// aborted.
 type uploadJournal struct {
 	UploadIDs []string `json:"upload_ids"`
 	// Records are the journaled records, by upload ID, of the uploads
-	// that have one.
+	// that have one: a copy journals its upload with the upload's record
+	// (layout and source version) as soon as it is initiated, since a
+	// copy's parts cannot be checked against the source afterwards, so the
+	// record is what proves an open upload ours when a killed run saved
+	// nothing else.
 	Records map[string]*uploadRecord `json:"records,omitempty"`
+	// Completed is the upload the key's last successful multipart upload on
+	// this machine completed: an object assembled from it is this
+	// machine's, even when Terraform was killed before it saved the state
+	// that says so.
+	Completed string `json:"completed,omitempty"`
+	// Options holds, by upload ID, the digest of the object options each
+	// journaled upload was initiated with (upload.OptionsDigest), when
+	// known.
+	Options map[string]string `json:"options,omitempty"`
 }
 
 func journalPath(bucket, key string) string { return cacheFile("uploads", bucket+"/"+key) }
 
-// journalUpload records an open upload of bucket/key.
-func journalUpload(bucket, key, uploadID string) {
+// journalUpload records an upload of bucket/key initiated with the object
+// options of digest options ("" when unknown).
+func journalUpload(bucket, key, uploadID, options string) {
 	p := journalPath(bucket, key)
 	var j uploadJournal
 	readCacheJSON(p, &j)
+	if slices.Contains(j.UploadIDs, uploadID) && (options == "" || j.Options[uploadID] == options) {
+		return
+	}
 	if !slices.Contains(j.UploadIDs, uploadID) {
 		j.UploadIDs = append(j.UploadIDs, uploadID)
-		writeCacheJSON(p, j)
 	}
+	if options != "" {
+		if j.Options == nil {
+			j.Options = map[string]string{}
+		}
+		j.Options[uploadID] = options
+	}
+	writeCacheJSON(p, j)
+}
+
+// journaled reports whether uploadID is journaled for bucket/key, open or
+// completed, and the digest of the options it was initiated with.
+func journaled(bucket, key, uploadID string) (options string, ok bool) {
+	var j uploadJournal
+	if !readCacheJSON(journalPath(bucket, key), &j) || !slices.Contains(j.UploadIDs, uploadID) && j.Completed != uploadID {
+		return "", false
+	}
+	return j.Options[uploadID], true
 }
 
 // journalRecord records an open upload of bucket/key with its record.
 func journalRecord(bucket, key string, r *upload.Record) {
 	enc, err := encodeUpload(bucket, key, r)
 	if err != nil {
-		journalUpload(bucket, key, r.UploadID)
+		journalUpload(bucket, key, r.UploadID, r.Options)
 		return
 	}
 	p := journalPath(bucket, key)
@@ -55,6 +85,12 @@ func journalRecord(bucket, key string, r *upload.Record) {
 	readCacheJSON(p, &j)
 	if !slices.Contains(j.UploadIDs, r.UploadID) {
 		j.UploadIDs = append(j.UploadIDs, r.UploadID)
+	}
+	if r.Options != "" {
+		if j.Options == nil {
+			j.Options = map[string]string{}
+		}
+		j.Options[r.UploadID] = r.Options
 	}
 	if j.Records == nil {
 		j.Records = map[string]*uploadRecord{}
@@ -91,22 +127,21 @@ func journaledUploads(bucket, key string) []string {
 
 // abortJournaled aborts the journaled uploads of bucket/key other than keep
 // and returns the warnings worth showing. Uploads that cannot be aborted stay
-// in the journal for the next time.
-func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep string) []string {
-	return abortJournaledOf(ctx, c, bucket, key, keep, nil)
+// in the journal for the next time. keep, the upload that has just completed
+// the key ("" after a single PUT or a destroy), is journaled as completed,
+// with keepOptions, the digest of its object options.
+func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep, keepOptions string) []string {
+	return abortJournaledOf(ctx, c, bucket, key, keep, keepOptions, nil)
 }
 
 // abortJournaledOf is abortJournaled for the uploads in only (every one
 // when only is nil): a copy journals its upload as it starts, so the
 // uploads journaled since a run began may be in flight in another run, and
-// that run aborts only those it found. keep, the upload that completed,
-// leaves the journal; the others stay in it.
-func abortJournaledOf(ctx context.Context, c obs.Client, bucket, key, keep string, only []string) []string {
+// that run aborts only those it found. The others stay in the journal.
+func abortJournaledOf(ctx context.Context, c obs.Client, bucket, key, keep, keepOptions string, only []string) []string {
 	p := journalPath(bucket, key)
 	var j uploadJournal
-	if !readCacheJSON(p, &j) {
-		return nil
-	}
+	readCacheJSON(p, &j)
 	var left, warnings []string
 	kept := map[string]*uploadRecord{}
 	leave := func(id string) {
@@ -138,10 +173,19 @@ func abortJournaledOf(ctx context.Context, c obs.Client, bucket, key, keep strin
 			warnings = append(warnings, w)
 		}
 	}
-	if len(left) == 0 {
+	if len(left) == 0 && keep == "" {
 		_ = os.Remove(p)
-	} else {
-		writeCacheJSON(p, uploadJournal{UploadIDs: left, Records: kept})
+		return warnings
 	}
+	next := uploadJournal{UploadIDs: left, Records: kept, Completed: keep, Options: map[string]string{}}
+	for _, id := range left {
+		if o := j.Options[id]; o != "" {
+			next.Options[id] = o
+		}
+	}
+	if keep != "" && keepOptions != "" {
+		next.Options[keep] = keepOptions
+	}
+	writeCacheJSON(p, next)
 	return warnings
 }

@@ -39,7 +39,7 @@ func TestJournalRecords(t *testing.T) {
 	}
 	journalRecord(bucket, key, rec("old-v1", v1))
 	journalRecord(bucket, key, rec("v2", v2))
-	journalUpload(bucket, key, "plain")
+	journalUpload(bucket, key, "plain", "")
 	journalRecord(bucket, key, rec("new-v1", v1))
 	of := func(v upload.ObjectVersion) func(*upload.Record) bool {
 		return func(r *upload.Record) bool {
@@ -54,7 +54,7 @@ func TestJournalRecords(t *testing.T) {
 	}
 
 	c := &abortClient{fail: map[string]bool{"old-v1": true}}
-	if w := abortJournaled(context.Background(), c, bucket, key, "v2"); len(w) != 1 {
+	if w := abortJournaled(context.Background(), c, bucket, key, "v2", ""); len(w) != 1 {
 		t.Fatalf("warnings %q, want one for old-v1", w)
 	}
 	slices.Sort(c.aborted)
@@ -73,10 +73,35 @@ func TestJournalRecords(t *testing.T) {
 	before := journaledUploads(bucket, key)
 	journalRecord(bucket, key, rec("concurrent", v2))
 	c = &abortClient{}
-	if w := abortJournaledOf(context.Background(), c, bucket, key, "mine", before); len(w) != 0 || !slices.Equal(c.aborted, []string{"old-v1"}) {
+	if w := abortJournaledOf(context.Background(), c, bucket, key, "mine", "", before); len(w) != 0 || !slices.Equal(c.aborted, []string{"old-v1"}) {
 		t.Fatalf("aborted %v (warnings %q), want only old-v1", c.aborted, w)
 	}
 	if got := journaledUploads(bucket, key); !slices.Equal(got, []string{"concurrent"}) {
 		t.Fatalf("journal holds %v, want the concurrent upload", got)
+	}
+}
+
+// The upload that completed a key stays journaled as completed, so that an
+// object assembled from it is known as ours after a killed run; a destroy
+// forgets it.
+func TestJournalRemembersCompletedUpload(t *testing.T) {
+	const bucket, key = "b", "journal/completed.bin"
+	journalUpload(bucket, key, "U1", "D1")
+	if o, ok := journaled(bucket, key, "U1"); !ok || o != "D1" {
+		t.Fatalf("an initiated upload: journaled %v with options %q, want D1", ok, o)
+	}
+	// Nothing but U1 is journaled: no request is made.
+	if w := abortJournaled(context.Background(), nil, bucket, key, "U1", "D1"); len(w) != 0 {
+		t.Fatalf("warnings %q", w)
+	}
+	if o, ok := journaled(bucket, key, "U1"); !ok || o != "D1" {
+		t.Fatalf("the upload that completed the key: journaled %v with options %q, want D1", ok, o)
+	}
+	if _, ok := journaled(bucket, key, "U2"); ok {
+		t.Fatal("an upload never journaled is reported journaled")
+	}
+	abortJournaled(context.Background(), nil, bucket, key, "", "")
+	if _, ok := journaled(bucket, key, "U1"); ok {
+		t.Fatal("a destroy left the completed upload journaled")
 	}
 }

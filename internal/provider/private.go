@@ -23,8 +23,8 @@ const (
 	// so an unchanged file is not read again at plan.
 	privateSource = "source"
 	// privateUpload: an open multipart upload left by a failed or
-	// interrupted apply: upload ID, layout, source fingerprint, and the
-	// completed parts.
+	// interrupted apply: upload ID, layout, source fingerprint, the digest
+	// of the object options it was initiated with, and the completed parts.
 	privateUpload = "upload"
 	// privateObject: identity of the object this resource wrote, so Delete
 	// never removes an object someone (e.g. a create_before_destroy
@@ -56,6 +56,9 @@ type uploadRecord struct {
 	// then either 0x00 and the 16-byte binary MD5 (ETags that are 32 hex
 	// digits) or 0x01, a length byte and the ETag as is.
 	Parts string `json:"parts"`
+	// Options is the engine's digest of the object options the upload was
+	// initiated with (upload.Record.Options).
+	Options string `json:"options,omitempty"`
 }
 
 // objectRecord identifies the object a resource wrote.
@@ -117,7 +120,7 @@ func encodeUpload(bucket, key string, r *upload.Record) (*uploadRecord, error) {
 	}
 	return &uploadRecord{
 		Bucket: bucket, Key: key, UploadID: r.UploadID, PartSize: r.PartSize, Size: r.Size, Source: r.Source, Copy: r.Copy,
-		Parts: base64.StdEncoding.EncodeToString(buf),
+		Parts: base64.StdEncoding.EncodeToString(buf), Options: r.Options,
 	}, nil
 }
 
@@ -133,7 +136,7 @@ func (u *uploadRecord) decode() (*upload.Record, error) {
 	if err != nil {
 		return nil, errCorruptRecord
 	}
-	r := &upload.Record{UploadID: u.UploadID, PartSize: u.PartSize, Size: u.Size, Source: u.Source, Copy: u.Copy}
+	r := &upload.Record{UploadID: u.UploadID, PartSize: u.PartSize, Size: u.Size, Source: u.Source, Copy: u.Copy, Options: u.Options}
 	for len(buf) > 0 {
 		if len(buf) < 3 {
 			return nil, errCorruptRecord

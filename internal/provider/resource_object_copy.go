@@ -305,7 +305,7 @@ func (r *objectCopyResource) apply(ctx context.Context, a copyApply, st stateSet
 		diags.AddWarning(summary, n)
 	}
 	if out.Abandoned != "" {
-		journalUpload(bucket, key, out.Abandoned) // aborted once the key holds the new copy
+		journalUpload(bucket, key, out.Abandoned, "") // aborted once the key holds the new copy
 		superseded = append(superseded, out.Abandoned)
 	}
 	if err != nil {
@@ -327,7 +327,7 @@ func (r *objectCopyResource) apply(ctx context.Context, a copyApply, st stateSet
 		diags.AddError(summary, copyErrorDetail(ctx, err, record))
 		return
 	}
-	for _, w := range abortJournaledOf(ctx, r.data.client, bucket, key, out.UploadID, superseded) {
+	for _, w := range abortJournaledOf(ctx, r.data.client, bucket, key, out.UploadID, upload.OptionsDigest(opts), superseded) {
 		diags.AddWarning(summary, w)
 	}
 	plan.ETag, plan.VersionID = types.StringValue(out.ETag), types.StringValue(out.VersionID)

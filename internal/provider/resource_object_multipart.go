@@ -288,6 +288,7 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 	if diags.HasError() {
 		return
 	}
+	digest := upload.OptionsDigest(opts)
 	ticks, stopTicks := r.data.progressTicks()
 	defer stopTicks()
 	in := upload.Input{
@@ -303,9 +304,14 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 		Budget:       r.data.budget,
 		Bandwidth:    r.data.bandwidth,
 		MaxBandwidth: plan.MaxBandwidth.ValueInt64(),
-		OnProgress:   progressLogger(ctx, bucket, key),
-		Ticks:        ticks,
-		Logger:       engineLogger{ctx: ctx},
+		// Journaled as soon as it exists: a run killed before it returns
+		// (SIGKILL, a second Ctrl-C, a dead CI runner) saves no private
+		// state, and the upload, if the next apply cannot adopt it, must
+		// still be aborted once superseded.
+		Initiated:  func(rec upload.Record) { journalUpload(bucket, key, rec.UploadID, rec.Options) },
+		OnProgress: progressLogger(ctx, bucket, key),
+		Ticks:      ticks,
+		Logger:     engineLogger{ctx: ctx},
 	}
 	if recorded != nil && recorded.Bucket == bucket && recorded.Key == key {
 		if rec, err := recorded.decode(); err == nil {
@@ -315,24 +321,30 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 		}
 	}
 
-	out, record, err := upload.Upload(ctx, r.data.client, in)
+	var out upload.Output
+	var record *upload.Record
+	if done, ok := r.assembledEarlier(ctx, plan, prior, digest); ok {
+		out = done
+	} else {
+		out, record, err = upload.Upload(ctx, r.data.client, in)
+	}
 	for _, n := range out.Notices {
 		diags.AddWarning(summary, n)
 	}
 	if out.Abandoned != "" {
 		// A recorded upload that no longer fits the file: aborted below
 		// once the key holds the new object.
-		journalUpload(bucket, key, out.Abandoned)
+		journalUpload(bucket, key, out.Abandoned, "")
 	}
 	if err != nil {
 		if record != nil {
-			journalUpload(bucket, key, record.UploadID)
+			journalUpload(bucket, key, record.UploadID, record.Options)
 		}
 		r.saveFailure(ctx, plan, prior, record, st, priv, diags)
 		diags.AddError(summary, uploadErrorDetail(ctx, err, record))
 		return
 	}
-	for _, w := range abortJournaled(ctx, r.data.client, bucket, key, out.UploadID) {
+	for _, w := range abortJournaled(ctx, r.data.client, bucket, key, out.UploadID, digest) {
 		diags.AddWarning(summary, w)
 	}
 
@@ -393,7 +405,6 @@ func (r *objectMultipartResource) Read(ctx context.Context, req resource.ReadReq
 
 	pending, diags := getPrivate[uploadRecord](ctx, req.Private, privateUpload)
 	resp.Diagnostics.Append(diags...)
-	uploadOpen := r.reportPendingUpload(ctx, bucket, key, pending, resp)
 
 	info, err := r.statObject(ctx, state)
 	if err != nil && imported && !obs.IsNotFound(err) {
@@ -406,6 +417,14 @@ func (r *objectMultipartResource) Read(ctx context.Context, req resource.ReadReq
 			info, err = listed, nil
 		}
 	}
+	ours := err == nil && r.assembledFromOurs(bucket, key, info, pending)
+	if ours && pending != nil && pending.UploadID == info.UploadID {
+		// The recorded upload completed into the object: nothing is
+		// left to resume.
+		resp.Diagnostics.Append(setPrivate(ctx, resp.Private, privateUpload, nil)...)
+		pending = nil
+	}
+	uploadOpen := r.reportPendingUpload(ctx, bucket, key, pending, resp)
 	if obs.IsNotFound(err) {
 		if uploadOpen {
 			// A failed create: keep it, so the next apply resumes and a
@@ -428,14 +447,21 @@ func (r *objectMultipartResource) Read(ctx context.Context, req resource.ReadReq
 		r.fillImported(ctx, &state, info, &resp.Diagnostics)
 	case state.ETag.IsNull():
 		// Upload never completed: whatever is at the key is not ours.
+	case ours && info.ETag != state.ETag.ValueString():
+		// An apply interrupted or killed once Complete had assembled the
+		// object, before it could save state: the object is this
+		// resource's, and Delete must know it as such.
+		tflog.Info(ctx, "OBS object was assembled from an upload of this resource whose apply did not finish",
+			map[string]any{"bucket": bucket, "key": key, "etag": info.ETag, "upload_id": info.UploadID})
+		state.refreshFromObject(info)
+		resp.Diagnostics.Append(setPrivate(ctx, resp.Private, privateObject, &objectRecord{
+			ETag: info.ETag, VersionID: info.VersionID, UploadID: info.UploadID, LastModified: info.LastModified.Unix(),
+		})...)
 	case info.ETag != state.ETag.ValueString() || info.Size != state.Size.ValueInt64() ||
 		remoteSHA != "" && remoteSHA != state.SourceSHA256.ValueString():
 		tflog.Warn(ctx, "OBS object changed outside Terraform; the next apply uploads it again",
 			map[string]any{"bucket": bucket, "key": key, "etag": info.ETag, "size": info.Size})
-		state.ETag = types.StringValue(info.ETag)
-		state.VersionID = types.StringValue(info.VersionID)
-		state.Size = types.Int64Value(info.Size)
-		state.SourceSHA256 = types.StringValue(remoteSHA)
+		state.refreshFromObject(info)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
@@ -451,6 +477,53 @@ func (r *objectMultipartResource) statObject(ctx context.Context, state objectMu
 	return r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key, SSEC: state.sseC()})
 }
 
+// assembledFromOurs reports whether the object was assembled from a
+// multipart upload of this resource: the one a failed apply recorded, or
+// one an apply on this machine journaled when it initiated it.
+func (r *objectMultipartResource) assembledFromOurs(bucket, key string, info obs.ObjectInfo, pending *uploadRecord) bool {
+	if info.UploadID == "" {
+		return false
+	}
+	if pending != nil && pending.Bucket == bucket && pending.Key == key && pending.UploadID == info.UploadID {
+		return true
+	}
+	_, ok := journaled(bucket, key, info.UploadID)
+	return ok
+}
+
+// assembledEarlier reports whether a create finds its work done: the object
+// at the key was assembled from an upload an apply on this machine
+// initiated with the same object options (the journal says so) for the
+// planned content (its tf-source-sha256 and size are the plan's) and part
+// size, by a run killed after Complete but before Terraform saved state (a
+// killed -replace or create). It returns the upload's output then. An
+// update needs no such check: its refresh took such an object into state.
+func (r *objectMultipartResource) assembledEarlier(ctx context.Context, plan objectMultipartModelV0, prior *objectMultipartModelV0, digest string) (upload.Output, bool) {
+	if prior != nil || plan.encrypted() {
+		return upload.Output{}, false
+	}
+	bucket, key := plan.Bucket.ValueString(), plan.Key.ValueString()
+	if !readCacheJSON(journalPath(bucket, key), &uploadJournal{}) {
+		return upload.Output{}, false // no upload of the key journaled: nothing to ask OBS
+	}
+	info, err := r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key})
+	if err != nil || info.UploadID == "" || info.Size != plan.Size.ValueInt64() ||
+		info.Metadata[metaSHA256] != plan.SourceSHA256.ValueString() {
+		return upload.Output{}, false
+	}
+	if o, ok := journaled(bucket, key, info.UploadID); !ok || o != digest {
+		return upload.Output{}, false
+	}
+	l, err := upload.PlanParts(info.Size, plan.PartSize.ValueInt64())
+	if err != nil || l.SinglePut || upload.MultipartETagParts(info.ETag) != l.Parts {
+		return upload.Output{}, false
+	}
+	return upload.Output{
+		ETag: info.ETag, VersionID: info.VersionID, UploadID: info.UploadID, Layout: l, Resumed: true,
+		Notices: []string{fmt.Sprintf("upload %s of an apply that did not finish had already completed into the object; nothing to send", info.UploadID)},
+	}, true
+}
+
 // reportPendingUpload warns about an open upload recorded by a failed apply,
 // with its real progress from the server, and forgets it if it is gone. It
 // reports whether the upload is still open.
@@ -462,7 +535,7 @@ func (r *objectMultipartResource) reportPendingUpload(ctx context.Context, bucke
 	if err == nil || !obs.IsNoSuchUpload(err) {
 		// Remember it on this machine: a replacement's Create will not see
 		// this private state, and must abort the upload if it cannot adopt it.
-		journalUpload(bucket, key, pending.UploadID)
+		journalUpload(bucket, key, pending.UploadID, pending.Options)
 	}
 	if obs.IsNoSuchUpload(err) {
 		resp.Diagnostics.AddWarning(fmt.Sprintf("Upload of OBS object %s/%s cannot be resumed", bucket, key),
@@ -515,17 +588,10 @@ func (r *objectMultipartResource) fillImported(ctx context.Context, state *objec
 	} else {
 		state.Metadata = types.MapNull(types.StringType)
 	}
-	n := upload.MultipartETagParts(info.ETag)
-	partSize, ok := partSizeFromMetadata(info.Metadata)
-	if !ok || !upload.ConsistentPartSize(info.Size, n, partSize) {
-		partSize = upload.InferPartSize(info.Size, n)
-	}
+	partSize, parts, effective := objectCut(info)
 	state.PartSize = types.Int64Value(partSize)
-	state.PartCount = types.Int64Value(int64(n))
-	state.EffectivePartSize = types.Int64Value(partSize)
-	if l, err := upload.PlanParts(info.Size, partSize); err == nil {
-		state.EffectivePartSize = types.Int64Value(l.PartSize)
-	}
+	state.PartCount = types.Int64Value(int64(parts))
+	state.EffectivePartSize = types.Int64Value(effective)
 	if info.SSE == "kms" {
 		state.ServerSideEncryption = types.StringValue("kms")
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
+	"github.com/obsprovider/terraform-provider-obs/internal/upload"
 )
 
 // Metadata entries the provider stores on every object it uploads.
@@ -226,6 +227,36 @@ func sourceFromMetadata(md map[string]string) (string, bool) {
 func partSizeFromMetadata(md map[string]string) (int64, bool) {
 	p, err := strconv.ParseInt(md[metaPartSize], 10, 64)
 	return p, err == nil
+}
+
+// objectCut is how an object was cut into parts, as far as it tells: the
+// part size it records (tf-part-size) when that gives its ETag's part
+// count, else the likeliest one that does; the part count (0 for a single
+// PUT); and the part size the layout used.
+func objectCut(info obs.ObjectInfo) (partSize int64, parts int, effective int64) {
+	parts = upload.MultipartETagParts(info.ETag)
+	partSize, ok := partSizeFromMetadata(info.Metadata)
+	if !ok || !upload.ConsistentPartSize(info.Size, parts, partSize) {
+		partSize = upload.InferPartSize(info.Size, parts)
+	}
+	effective = partSize
+	if l, err := upload.PlanParts(info.Size, partSize); err == nil {
+		effective = l.PartSize
+	}
+	return partSize, parts, effective
+}
+
+// refreshFromObject makes state describe the object found at its key (after
+// it changed outside this resource's last apply), keeping the configured
+// part_size.
+func (m *objectMultipartModelV0) refreshFromObject(info obs.ObjectInfo) {
+	_, parts, effective := objectCut(info)
+	m.ETag = types.StringValue(info.ETag)
+	m.VersionID = types.StringValue(info.VersionID)
+	m.Size = types.Int64Value(info.Size)
+	m.SourceSHA256 = types.StringValue(info.Metadata[metaSHA256])
+	m.PartCount = types.Int64Value(int64(parts))
+	m.EffectivePartSize = types.Int64Value(effective)
 }
 
 // userMetadata removes the provider's own entries from an object's metadata.

@@ -16,6 +16,9 @@ import (
 type resolution struct {
 	id   string
 	kept map[int]CompletedPart // parts already on the server, by number
+	// options is the digest of the object options the upload was
+	// initiated with ("" when unknown).
+	options string
 	// completed: the upload had already completed into the object, so
 	// there is nothing to send.
 	completed bool
@@ -26,6 +29,7 @@ type resolution struct {
 // ours, else a new one.
 func (u *uploader) resolve(ctx context.Context) (resolution, error) {
 	var exclude string
+	options := OptionsDigest(u.in.Options)
 	if r := u.in.Record; r != nil && r.UploadID != "" {
 		switch {
 		case r.PartSize != u.layout.PartSize || r.Size != u.layout.Size:
@@ -39,6 +43,11 @@ func (u *uploader) resolve(ctx context.Context) (resolution, error) {
 			u.out.Abandoned = r.UploadID
 			exclude = r.UploadID
 			u.notice("recorded upload %s was copied from another version of the source; it was left for abort and another upload is used", r.UploadID)
+		case r.Options != "" && r.Options != options:
+			u.out.Abandoned = r.UploadID
+			exclude = r.UploadID
+			u.notice("recorded upload %s was started with other object settings (the content's checksum, metadata or options changed since), "+
+				"which completing it would give the object; it was left for abort and another upload is used", r.UploadID)
 		default:
 			res, err := u.resume(ctx, r)
 			if err != nil || res.id != "" {
@@ -62,9 +71,9 @@ func (u *uploader) resolve(ctx context.Context) (resolution, error) {
 	u.log.Info("initiated multipart upload", "bucket", u.in.Bucket, "key", u.in.Key, "upload_id", id,
 		"parts", u.layout.Parts, "part_size", u.layout.PartSize)
 	if u.in.Initiated != nil {
-		u.in.Initiated(Record{UploadID: id, PartSize: u.layout.PartSize, Size: u.layout.Size, Source: u.baseline, Copy: u.copyOrigin()})
+		u.in.Initiated(Record{UploadID: id, PartSize: u.layout.PartSize, Size: u.layout.Size, Source: u.baseline, Copy: u.copyOrigin(), Options: options})
 	}
-	return resolution{id: id}, nil
+	return resolution{id: id, options: options}, nil
 }
 
 // adopt makes res the upload: run calls it once resolving is done, before
@@ -75,7 +84,7 @@ func (u *uploader) adopt(res resolution) {
 	for _, p := range res.kept {
 		bytes += p.Size
 	}
-	u.uploadID = res.id
+	u.uploadID, u.options = res.id, res.options
 	u.mu.Lock()
 	maps.Copy(u.done, res.kept)
 	u.completed = res.completed
@@ -96,7 +105,7 @@ func (u *uploader) resume(ctx context.Context, r *Record) (resolution, error) {
 	if err != nil {
 		if obs.IsNoSuchUpload(err) {
 			if u.completedEarlier(ctx, r) {
-				return resolution{id: r.UploadID, completed: true}, nil
+				return resolution{id: r.UploadID, completed: true, options: r.Options}, nil
 			}
 			u.out.Restarted = true
 			u.notice("upload %s no longer exists (aborted, or expired by a lifecycle rule); started a new upload", r.UploadID)
@@ -157,7 +166,7 @@ func (u *uploader) resume(ctx context.Context, r *Record) (resolution, error) {
 	}
 	u.out.Resumed = true
 	u.notice("resuming upload %s: %d of %d parts already on the server", r.UploadID, len(kept), u.layout.Parts)
-	return resolution{id: r.UploadID, kept: kept}, nil
+	return resolution{id: r.UploadID, kept: kept, options: r.Options}, nil
 }
 
 // discover looks for an open upload of the key that is provably ours and

@@ -37,6 +37,12 @@ type Record struct {
 	Copy *ObjectVersion
 	// Parts are the completed parts, ascending by number.
 	Parts []CompletedPart
+	// Options is a digest of the object options (metadata, content type,
+	// ACL, ...) the upload was initiated with; completing the upload gives
+	// the object those, so a record whose digest differs from the input's
+	// is not resumed. "" when unknown (a discovered upload, or a record
+	// kept before records had it).
+	Options string
 }
 
 // Progress is reported each time a part completes and on every tick of
@@ -106,8 +112,10 @@ type Input struct {
 	// for the key that is provably ours and resumes it.
 	Discover bool
 	// Initiated, when set, is called with the record of a new multipart
-	// upload as soon as it is initiated, before any part is sent: a run
-	// that is killed saves nothing else.
+	// upload (its options digest included) as soon as it is initiated,
+	// before any part is sent, so that the caller can remember the upload
+	// even if its process is killed before Upload returns (the provider's
+	// journal aborts it once superseded). A resumed upload is not reported.
 	Initiated func(Record)
 	// Budget is a worker budget shared across uploads; nil is unlimited.
 	Budget *Budget
@@ -142,7 +150,8 @@ type Output struct {
 	// another upload was used.
 	Restarted bool
 	// Abandoned is a recorded upload that does not fit the file any more
-	// (different size or part size). It was left untouched; the caller
+	// (different size or part size) or was initiated with other object
+	// options. It was left untouched; the caller
 	// should Abort it.
 	Abandoned string
 	// PartsSent and BytesSent count what this run sent (for a copy, what

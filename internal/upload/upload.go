@@ -113,6 +113,7 @@ type uploader struct {
 	baseline Fingerprint
 	layout   Layout
 	uploadID string // the multipart upload, once resolved
+	options  string // the digest of the options it was initiated with ("" when unknown)
 
 	out Output // written by run's goroutine only
 
@@ -225,7 +226,7 @@ func (u *uploader) record() *Record {
 	if u.uploadID == "" || u.completed {
 		return nil
 	}
-	r := &Record{UploadID: u.uploadID, PartSize: u.layout.PartSize, Size: u.layout.Size, Source: u.baseline, Copy: u.copyOrigin()}
+	r := &Record{UploadID: u.uploadID, PartSize: u.layout.PartSize, Size: u.layout.Size, Source: u.baseline, Copy: u.copyOrigin(), Options: u.options}
 	r.Parts = make([]CompletedPart, 0, len(u.done))
 	for _, p := range u.done {
 		r.Parts = append(r.Parts, p)
