@@ -205,7 +205,10 @@ func (s *soak) checkObject(when string) {
 }
 
 // finished waits until nothing of a terraform command's process group is
-// left: a provider that outlives terraform must not keep uploading.
+// left (a provider that outlives terraform must not keep uploading), and
+// then until the server has handled every request: one a killed process
+// had sent in full is still read from the connection's buffers and takes
+// effect late, which would look like a write after the next apply.
 func (s *soak) finished(p *tfProc, when string) {
 	s.t.Helper()
 	if !groupGone(p.cmd.Process.Pid, soakOrphan) {
@@ -213,6 +216,7 @@ func (s *soak) finished(p *tfProc, when string) {
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		groupGone(p.cmd.Process.Pid, soakOrphan)
 	}
+	waitFor(s.t, "the server to finish the requests of "+when, soakOrphan, func() bool { return s.e.srv.Stats().InFlight == 0 })
 }
 
 // applyOnce runs one apply and checks what it left behind.
@@ -335,9 +339,9 @@ func (s *soak) interrupted(sc cycleSchedule, extra []string) (landed bool) {
 	case killTF:
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	case killProvider:
-		pids := providerPIDs(pid)
+		pids := providerPIDs(pid) // none when terraform has already stopped it: the apply is done
 		if len(pids) == 0 {
-			s.violate("no provider process under terraform %d while it uploads", pid)
+			t.Logf("no provider process left to kill under terraform %d", pid)
 		}
 		for _, c := range pids {
 			_ = syscall.Kill(c, syscall.SIGKILL)

@@ -146,6 +146,10 @@ type Stats struct {
 	Ops                 map[Op]OpStats
 	PeakConcurrentParts int
 	ConcurrentParts     int
+	// InFlight counts the requests being handled (admin requests
+	// excluded): one whose client died keeps being handled until the
+	// server has read what the client had sent.
+	InFlight int
 	// How the requests arrived (admin requests excluded, refused ones
 	// included): by Host header as sent, lower-cased ("b.obs.local:PORT"
 	// for virtual-hosted addressing); by signature scheme, the first word
@@ -164,6 +168,7 @@ type counters struct {
 	ops       map[Op]*opCounters // fixed at construction, read-only map
 	parts     atomic.Int64
 	peakParts atomic.Int64
+	inFlight  atomic.Int64
 	arrivals  *arrivals
 }
 
@@ -202,6 +207,7 @@ func (c *counters) snapshot() Stats {
 	}
 	st.PeakConcurrentParts = int(c.peakParts.Load())
 	st.ConcurrentParts = int(c.parts.Load())
+	st.InFlight = int(c.inFlight.Load())
 	c.arrivals.snapshot(&st)
 	return st
 }

@@ -516,6 +516,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	oc := s.stats.op(rt.op)
 	oc.requests.Add(1)
+	s.stats.inFlight.Add(1)
+	defer s.stats.inFlight.Add(-1)
 	s.stats.arrivals.count(r)
 	if rt.op == OpUploadPart || rt.op == OpUploadPartCopy {
 		s.stats.partStarted()
