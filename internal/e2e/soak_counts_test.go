@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/acctest"
 )
 
 // soakCounts are a run's figures.
@@ -71,29 +73,26 @@ func (c *soakCounts) summary(seed uint64) string {
 		c.measured, c.resent, c.bound, ratio, c.violations)
 }
 
-// report is the figures as a Markdown table to paste into
-// docs/resilience.md.
+// report is the figures as the soak's report table (acctest.SoakTable: the
+// fragment make soak writes into docs/resilience.md, and what the test logs).
 func (c *soakCounts) report(seed uint64, planned int) string {
-	var b strings.Builder
 	ratio := "n/a"
 	if c.bound > 0 {
 		ratio = fmt.Sprintf("%.2f", float64(c.resent)/float64(c.bound))
 	}
-	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, v) }
-	fmt.Fprintf(&b, "Terraform soak (`%s`):\n\n", replayCommand(seed, planned))
-	b.WriteString("| Figure | Value |\n| --- | --- |\n")
-	row("cycles", fmt.Sprintf("%d of %d (seeds %d–%d)", c.cycles, planned, seed, seed+uint64(planned)-1))
-	row("cycle triggers", countList(c.triggers))
-	row("terraform applies", fmt.Sprintf("%d (+ %d setup applies); at most %d after one interruption", c.applies, c.setups, c.maxAttempts))
-	row("interruptions that landed", fmt.Sprintf("%d: %s", sum(c.interruptions), countList(c.interruptions)))
-	row("interruptions after the work was done (exit 0)", fmt.Sprintf("%d: %s", sum(c.late), countList(c.late)))
-	row("interruptions whose moment never came", fmt.Sprintf("%d: %s", sum(c.missed), countList(c.missed)))
-	row("faults injected", fmt.Sprintf("%d: %s", sum(c.faults), countList(c.faults)))
-	row("open uploads aborted behind the provider's back (NoSuchUpload)", fmt.Sprint(c.expired))
-	row("server restarts", fmt.Sprint(c.restarts))
-	row("empty uploads left by a lost Initiate response (documented; removed as a lifecycle rule would)", fmt.Sprint(c.lostInitiates))
-	row("source changes after an interruption", countList(c.changes))
-	row("bytes re-sent ÷ bound", fmt.Sprintf("%d ÷ %d = %s over %d measurable cycles", c.resent, c.bound, ratio, c.measured))
-	row("invariant violations", fmt.Sprint(c.violations))
-	return b.String()
+	return acctest.SoakTable("terraform soak", [][2]string{
+		{"what it ran", fmt.Sprintf("%d of %d cycles (seeds %d–%d); replay one: `%s`", c.cycles, planned, seed,
+			seed+uint64(planned)-1, replayCommand(seed, 1))},
+		{"cycle triggers", countList(c.triggers)},
+		{"terraform applies", fmt.Sprintf("%d (+ %d setup applies); at most %d after one interruption", c.applies, c.setups, c.maxAttempts)},
+		{"faults injected", fmt.Sprintf("%d: %s", sum(c.faults), countList(c.faults))},
+		{"open uploads aborted behind the provider's back (NoSuchUpload)", fmt.Sprint(c.expired)},
+		{"server restarts", fmt.Sprint(c.restarts)},
+		{"interruptions", fmt.Sprintf("%d landed: %s; %d after the work was done (exit 0); %d whose moment never came",
+			sum(c.interruptions), countList(c.interruptions), sum(c.late), sum(c.missed))},
+		{"source changes after an interruption", countList(c.changes)},
+		{"bytes re-sent ÷ bound", fmt.Sprintf("%d ÷ %d = %s over %d measurable cycles", c.resent, c.bound, ratio, c.measured)},
+		{"open uploads left", fmt.Sprintf("%d empty uploads left by a lost Initiate response (documented; removed as a lifecycle rule would); none otherwise", c.lostInitiates)},
+		{"invariant violations", fmt.Sprint(c.violations)},
+	})
 }

@@ -56,7 +56,11 @@ func TestTerraformSoak(t *testing.T) {
 		"after every cycle the object holds the file's bytes with the ETag of its parts, the plan is empty, no upload is open, "+
 			"bytes re-sent ≤ one part per worker per interruption (+ what injected faults destroyed); destroy leaves nothing")
 	counts := runSoak(t, seed, cycles)
-	t.Log("\n" + counts.report(seed, cycles))
+	report := counts.report(seed, cycles)
+	t.Log("\n" + report)
+	if err := acctest.WriteSoakReport("terraform", report); err != nil {
+		t.Error(err)
+	}
 	row.observe("%s", strings.ReplaceAll(counts.summary(seed), "\n", "; "))
 }
 
