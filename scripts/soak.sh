@@ -70,7 +70,7 @@ section=$SOAK_REPORT_DIR/section.md
 	echo
 	machine="$(nproc) CPUs (nproc), $(go version | sed 's/^go version //')"
 	if ((terraform_soak)); then
-		machine+=", $(terraform version | head -n 1)"
+		machine+=", $(terraform version 2>/dev/null | sed -n 1p)"
 	fi
 	echo "Figures of one \`$cmdline\` run on $date at commit $(git describe --always --dirty): $machine." \
 		"Each table's first row says what the soak ran and how to replay one seed."
