@@ -188,9 +188,16 @@ func drawSchedule(seed uint64) cycleSchedule {
 	}
 	// Drawn last, so that the draws above are those of the schedules
 	// before this kind existed.
-	if r.IntN(6) == 0 && s.content.size >= s.partSize && !s.atComplete {
+	//
+	// A rewrite must change bytes the provider has yet to read. Parts start
+	// in waves of concurrency (a wave's parts end together), and a part's
+	// body is read at once into the connection's buffers, so the rewrite
+	// comes before a wave that starts after the next one: the file needs
+	// more parts than one wave.
+	if r.IntN(6) == 0 && s.content.size >= s.partSize && !s.atComplete && parts > s.concurrency {
 		s.kind, s.restart = rewrite, s.restart || s.kind == restartOBS
 		s.rewritten = r.Uint32()
+		s.atParts = min(s.atParts, max(0, parts-2*s.concurrency))
 	}
 	return s
 }
