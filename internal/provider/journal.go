@@ -38,6 +38,20 @@ type uploadJournal struct {
 	// journaled upload was initiated with (upload.OptionsDigest), when
 	// known.
 	Options map[string]string `json:"options,omitempty"`
+	// Puts are the SHA-256s of the content of the single PUTs of the key
+	// applies on this machine started since its last successful upload,
+	// and of that upload's when it was a PUT: an object without an upload
+	// ID whose tf-source-sha256 is among them is this machine's (a PUT
+	// carries no other identity), even when its apply was cut off before
+	// the PUT's answer.
+	Puts []string `json:"puts,omitempty"`
+}
+
+// completion is what just completed a key: a multipart upload, with the
+// digest of its object options, or a single PUT, by the SHA-256 of its
+// content. Neither (the zero value) is a destroy.
+type completion struct {
+	UploadID, Options, PutSHA256 string
 }
 
 func journalPath(bucket, key string) string { return cacheFile("uploads", bucket+"/"+key) }
@@ -61,6 +75,25 @@ func journalUpload(bucket, key, uploadID, options string) {
 		j.Options[uploadID] = options
 	}
 	writeCacheJSON(p, j)
+}
+
+// journalPut records that a single PUT of content with SHA-256 sum to
+// bucket/key is about to start.
+func journalPut(bucket, key, sum string) {
+	p := journalPath(bucket, key)
+	var j uploadJournal
+	readCacheJSON(p, &j)
+	if !slices.Contains(j.Puts, sum) {
+		j.Puts = append(j.Puts, sum)
+		writeCacheJSON(p, j)
+	}
+}
+
+// journaledPut reports whether a single PUT of content with SHA-256 sum to
+// bucket/key is journaled.
+func journaledPut(bucket, key, sum string) bool {
+	var j uploadJournal
+	return sum != "" && readCacheJSON(journalPath(bucket, key), &j) && slices.Contains(j.Puts, sum)
 }
 
 // journaled reports whether uploadID is journaled for bucket/key, open or
@@ -125,20 +158,20 @@ func journaledUploads(bucket, key string) []string {
 	return j.UploadIDs
 }
 
-// abortJournaled aborts the journaled uploads of bucket/key other than keep
-// and returns the warnings worth showing. Uploads that cannot be aborted stay
-// in the journal for the next time. keep, the upload that has just completed
-// the key ("" after a single PUT or a destroy), is journaled as completed,
-// with keepOptions, the digest of its object options.
-func abortJournaled(ctx context.Context, c obs.Client, bucket, key, keep, keepOptions string) []string {
-	return abortJournaledOf(ctx, c, bucket, key, keep, keepOptions, nil)
+// abortJournaled aborts the journaled uploads of bucket/key other than the
+// one that has just completed it (done) and returns the warnings worth
+// showing. Uploads that cannot be aborted stay in the journal for the next
+// time. done is journaled as what completed the key.
+func abortJournaled(ctx context.Context, c obs.Client, bucket, key string, done completion) []string {
+	return abortJournaledOf(ctx, c, bucket, key, done, nil)
 }
 
 // abortJournaledOf is abortJournaled for the uploads in only (every one
 // when only is nil): a copy journals its upload as it starts, so the
 // uploads journaled since a run began may be in flight in another run, and
 // that run aborts only those it found. The others stay in the journal.
-func abortJournaledOf(ctx context.Context, c obs.Client, bucket, key, keep, keepOptions string, only []string) []string {
+func abortJournaledOf(ctx context.Context, c obs.Client, bucket, key string, done completion, only []string) []string {
+	keep := done.UploadID
 	p := journalPath(bucket, key)
 	var j uploadJournal
 	readCacheJSON(p, &j)
@@ -173,7 +206,7 @@ func abortJournaledOf(ctx context.Context, c obs.Client, bucket, key, keep, keep
 			warnings = append(warnings, w)
 		}
 	}
-	if len(left) == 0 && keep == "" {
+	if len(left) == 0 && keep == "" && done.PutSHA256 == "" {
 		_ = os.Remove(p)
 		return warnings
 	}
@@ -183,8 +216,11 @@ func abortJournaledOf(ctx context.Context, c obs.Client, bucket, key, keep, keep
 			next.Options[id] = o
 		}
 	}
-	if keep != "" && keepOptions != "" {
-		next.Options[keep] = keepOptions
+	if keep != "" && done.Options != "" {
+		next.Options[keep] = done.Options
+	}
+	if done.PutSHA256 != "" {
+		next.Puts = []string{done.PutSHA256}
 	}
 	writeCacheJSON(p, next)
 	return warnings

@@ -54,7 +54,7 @@ func TestJournalRecords(t *testing.T) {
 	}
 
 	c := &abortClient{fail: map[string]bool{"old-v1": true}}
-	if w := abortJournaled(context.Background(), c, bucket, key, "v2", ""); len(w) != 1 {
+	if w := abortJournaled(context.Background(), c, bucket, key, completion{UploadID: "v2"}); len(w) != 1 {
 		t.Fatalf("warnings %q, want one for old-v1", w)
 	}
 	slices.Sort(c.aborted)
@@ -73,7 +73,7 @@ func TestJournalRecords(t *testing.T) {
 	before := journaledUploads(bucket, key)
 	journalRecord(bucket, key, rec("concurrent", v2))
 	c = &abortClient{}
-	if w := abortJournaledOf(context.Background(), c, bucket, key, "mine", "", before); len(w) != 0 || !slices.Equal(c.aborted, []string{"old-v1"}) {
+	if w := abortJournaledOf(context.Background(), c, bucket, key, completion{UploadID: "mine"}, before); len(w) != 0 || !slices.Equal(c.aborted, []string{"old-v1"}) {
 		t.Fatalf("aborted %v (warnings %q), want only old-v1", c.aborted, w)
 	}
 	if got := journaledUploads(bucket, key); !slices.Equal(got, []string{"concurrent"}) {
@@ -91,7 +91,7 @@ func TestJournalRemembersCompletedUpload(t *testing.T) {
 		t.Fatalf("an initiated upload: journaled %v with options %q, want D1", ok, o)
 	}
 	// Nothing but U1 is journaled: no request is made.
-	if w := abortJournaled(context.Background(), nil, bucket, key, "U1", "D1"); len(w) != 0 {
+	if w := abortJournaled(context.Background(), nil, bucket, key, completion{UploadID: "U1", Options: "D1"}); len(w) != 0 {
 		t.Fatalf("warnings %q", w)
 	}
 	if o, ok := journaled(bucket, key, "U1"); !ok || o != "D1" {
@@ -100,8 +100,27 @@ func TestJournalRemembersCompletedUpload(t *testing.T) {
 	if _, ok := journaled(bucket, key, "U2"); ok {
 		t.Fatal("an upload never journaled is reported journaled")
 	}
-	abortJournaled(context.Background(), nil, bucket, key, "", "")
+	abortJournaled(context.Background(), nil, bucket, key, completion{})
 	if _, ok := journaled(bucket, key, "U1"); ok {
 		t.Fatal("a destroy left the completed upload journaled")
+	}
+}
+
+// A single PUT has no upload ID: the journal knows it by its content's
+// SHA-256 from before it starts, and keeps the one that completed the key.
+func TestJournalRemembersPuts(t *testing.T) {
+	const bucket, key = "b", "journal/put.bin"
+	journalPut(bucket, key, "S1")
+	journalPut(bucket, key, "S2")
+	if !journaledPut(bucket, key, "S1") || !journaledPut(bucket, key, "S2") || journaledPut(bucket, key, "S3") {
+		t.Fatal("started PUTs are not journaled by their SHA-256")
+	}
+	abortJournaled(context.Background(), nil, bucket, key, completion{PutSHA256: "S2"})
+	if journaledPut(bucket, key, "S1") || !journaledPut(bucket, key, "S2") {
+		t.Fatal("after S2 completed the key, want only S2 journaled")
+	}
+	abortJournaled(context.Background(), nil, bucket, key, completion{})
+	if journaledPut(bucket, key, "S2") {
+		t.Fatal("a destroy left the completed PUT journaled")
 	}
 }

@@ -39,7 +39,7 @@ func deleteWritten(ctx context.Context, data *providerData, state objectMultipar
 		}
 		// A real destroy (a tainted replacement passes no upload record):
 		// the key's other journaled uploads are ours and superseded too.
-		for _, w := range abortJournaled(ctx, data.client, bucket, key, "", "") {
+		for _, w := range abortJournaled(ctx, data.client, bucket, key, completion{}) {
 			resp.Diagnostics.AddWarning(summary, w)
 		}
 	}

@@ -327,7 +327,7 @@ func (r *objectCopyResource) apply(ctx context.Context, a copyApply, st stateSet
 		diags.AddError(summary, copyErrorDetail(ctx, err, record))
 		return
 	}
-	for _, w := range abortJournaledOf(ctx, r.data.client, bucket, key, out.UploadID, upload.OptionsDigest(opts), superseded) {
+	for _, w := range abortJournaledOf(ctx, r.data.client, bucket, key, completion{UploadID: out.UploadID, Options: upload.OptionsDigest(opts)}, superseded) {
 		diags.AddWarning(summary, w)
 	}
 	plan.ETag, plan.VersionID = types.StringValue(out.ETag), types.StringValue(out.VersionID)

@@ -326,6 +326,10 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 	if done, ok := r.assembledEarlier(ctx, plan, prior, digest); ok {
 		out = done
 	} else {
+		if l, err := upload.PlanParts(src.Fingerprint.Size, plan.PartSize.ValueInt64()); err == nil && l.SinglePut {
+			// A PUT has no ID to journal once it exists: its content does.
+			journalPut(bucket, key, src.SHA256)
+		}
 		out, record, err = upload.Upload(ctx, r.data.client, in)
 	}
 	for _, n := range out.Notices {
@@ -344,7 +348,11 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 		diags.AddError(summary, uploadErrorDetail(ctx, err, record))
 		return
 	}
-	for _, w := range abortJournaled(ctx, r.data.client, bucket, key, out.UploadID, digest) {
+	done := completion{UploadID: out.UploadID, Options: digest}
+	if out.UploadID == "" {
+		done = completion{PutSHA256: src.SHA256}
+	}
+	for _, w := range abortJournaled(ctx, r.data.client, bucket, key, done) {
 		diags.AddWarning(summary, w)
 	}
 
@@ -477,12 +485,14 @@ func (r *objectMultipartResource) statObject(ctx context.Context, state objectMu
 	return r.data.client.HeadObject(ctx, obs.HeadInput{Bucket: bucket, Key: key, SSEC: state.sseC()})
 }
 
-// assembledFromOurs reports whether the object was assembled from a
-// multipart upload of this resource: the one a failed apply recorded, or
-// one an apply on this machine journaled when it initiated it.
+// assembledFromOurs reports whether the object was written by this
+// resource: assembled from the multipart upload a failed apply recorded or
+// one an apply on this machine journaled when it initiated it, or, without
+// an upload ID, put by a single PUT of its content (tf-source-sha256) that
+// an apply on this machine journaled before starting it.
 func (r *objectMultipartResource) assembledFromOurs(bucket, key string, info obs.ObjectInfo, pending *uploadRecord) bool {
 	if info.UploadID == "" {
-		return false
+		return journaledPut(bucket, key, info.Metadata[metaSHA256])
 	}
 	if pending != nil && pending.Bucket == bucket && pending.Key == key && pending.UploadID == info.UploadID {
 		return true
