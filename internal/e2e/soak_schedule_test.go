@@ -199,6 +199,12 @@ func drawSchedule(seed uint64) cycleSchedule {
 		s.rewritten = r.Uint32()
 		s.atParts = min(s.atParts, max(0, parts-2*s.concurrency))
 	}
+	// A storm: the first fault outlasts the retries of one apply, so that
+	// the next apply has to carry on (drawn last, like the rewrite).
+	if len(s.faults) > 0 && s.faults[0].f.Status != 0 && r.IntN(3) == 0 {
+		s.faults[0].f.Times = 4 * (s.maxRetries + 1)
+		s.faults[0].kind += " storm"
+	}
 	return s
 }
 
