@@ -5,6 +5,7 @@ package e2e
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -201,9 +202,9 @@ func drawSchedule(seed uint64) cycleSchedule {
 	}
 	// A storm: the first fault outlasts the retries of one apply, so that
 	// the next apply has to carry on (drawn last, like the rewrite).
-	if len(s.faults) > 0 && s.faults[0].f.Status != 0 && r.IntN(3) == 0 {
-		s.faults[0].f.Times = 4 * (s.maxRetries + 1)
-		s.faults[0].kind += " storm"
+	if i := slices.IndexFunc(s.faults, func(f soakFault) bool { return f.f.Status != 0 }); i >= 0 && r.IntN(2) == 0 {
+		s.faults[i].f.Times = 4 * (s.maxRetries + 1)
+		s.faults[i].kind += " storm"
 	}
 	return s
 }
