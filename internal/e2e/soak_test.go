@@ -38,6 +38,11 @@ import (
 // cycle prints the command that replays it.
 
 const (
+	// The make-test slice, seeds 3298-3302: SIGINT once and twice and
+	// SIGKILL of terraform and of the provider each followed by a new file
+	// or part size (superseded uploads to abort), a rewrite of the source
+	// before parts yet to be read, an upload aborted behind the provider's
+	// back, a server restart, a lost Initiate answer, storms.
 	soakSliceSeed   = 3298
 	soakSliceCycles = 5
 	// soakAttempts bounds the applies after an interruption.
