@@ -6,12 +6,15 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 )
 
 // wantSums computes with crypto/md5 what SumFile must return for data.
@@ -259,6 +262,51 @@ func TestPlannedMD5sReadEachByteOnce(t *testing.T) {
 				case !planned && read < 2*tc.size:
 					t.Fatalf("without planned MD5s the upload read only %d bytes of a %d-byte file; the check above proves nothing", read, tc.size)
 				}
+			}
+		})
+	}
+}
+
+// A resume proves the parts already on the server ours with the planned
+// MD5s instead of reading them again: only the missing parts are read, and
+// a part holding other bytes is still found out and re-sent.
+func TestPlannedMD5sVerifyPartsOnTheServer(t *testing.T) {
+	const parts = 8
+	path, data := writeFile(t, parts*MinPartSize+77, 33)
+	_, other := writeFile(t, parts*MinPartSize, 34)
+	sums := plannedSums(t, path, MinPartSize)
+	part := func(b []byte, n int) []byte { return b[(n-1)*MinPartSize : n*MinPartSize] }
+	for _, planned := range []bool{true, false} {
+		t.Run(fmt.Sprintf("planned=%v", planned), func(t *testing.T) {
+			f := newFake()
+			id, _ := f.InitiateMultipartUpload(context.Background(), obs.InitiateInput{Key: testKey})
+			for n := 1; n <= 4; n++ {
+				f.putPart(id, n, part(data, n))
+			}
+			f.putPart(id, 5, part(other, 5)) // not ours: re-sent
+			fp, _ := StatFingerprint(path)
+			in := input(path, MinPartSize)
+			in.Record = &Record{UploadID: id, PartSize: MinPartSize, Size: int64(len(data)), Source: fp}
+			if planned {
+				in.PartMD5s = sums
+			}
+			before := processReadBytes(t)
+			out, _, err := Upload(context.Background(), f, in)
+			read := processReadBytes(t) - before
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkObject(t, f, out, path, data)
+			if out.PartsReused != 4 || f.partAttempts[5] != 1 {
+				t.Fatalf("reused %d parts, part 5 sent %d times; want 4 reused and the foreign part 5 re-sent", out.PartsReused, f.partAttempts[5])
+			}
+			missing := int64(len(data)) - 4*MinPartSize
+			t.Logf("planned MD5s %v: read %d bytes, %d missing", planned, read, missing)
+			switch {
+			case planned && (read < missing || read > missing+readSlack):
+				t.Fatalf("with planned MD5s the resume read %d bytes; want only the %d missing", read, missing)
+			case !planned && read < missing+5*MinPartSize:
+				t.Fatalf("without planned MD5s the resume read only %d bytes; the check above proves nothing", read)
 			}
 		})
 	}

@@ -289,11 +289,15 @@ func (u *uploader) hashParts(ctx context.Context, parts []obs.Part) (map[int]md5
 	return out, nil
 }
 
-// partMD5 returns the MD5 of part n's bytes, reading them only when
-// reconciliation has not already hashed them.
+// partMD5 returns the MD5 of part n's bytes: from Input.PartMD5s when they
+// fit the file, else read and hashed once (reconciliation may have hashed
+// them already).
 func (u *uploader) partMD5(n int) (md5Sum, error) {
 	if u.in.Copy != nil {
 		return md5Sum{}, nil // copied server-side, never read here
+	}
+	if s := u.in.PartMD5s; s.fits(u.baseline, u.layout) {
+		return s.sum(n), nil
 	}
 	u.mu.Lock()
 	sum, ok := u.localMD5[n]
