@@ -415,6 +415,54 @@ func TestFallsBackToV2(t *testing.T) {
 	}
 }
 
+// The SDK, not this package, decides when a request asked to carry the OBS
+// signature is signed with V2: for each addressing a configuration can
+// give, the scheme of the Authorization header the SDK sends is the one
+// FallsBackToV2 predicts.
+func TestFallsBackToV2MatchesTheSDK(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		hostName, pathStyle bool
+	}{
+		{"IP endpoint, path style", false, true},
+		{"IP endpoint, virtual-hosted", false, false},
+		{"host name, path style", true, true},
+		{"host name, virtual-hosted", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			auth := make(chan string, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				select {
+				case auth <- r.Header.Get("Authorization"):
+				default:
+				}
+				_, _ = io.WriteString(w, `<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>`)
+			}))
+			t.Cleanup(srv.Close)
+			var cfg Config
+			c := newTestClient(t, srv, func(c *Config) {
+				c.Signature, c.MaxRetries, c.PathStyle = SignatureOBS, 0, tc.pathStyle
+				if tc.hostName {
+					c.Endpoint = "http://obs.local:" + srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+					c.DialContext = loopbackDialer(srv.Listener.Addr().String())
+				}
+				cfg = *c
+			})
+			if _, err := c.InitiateMultipartUpload(context.Background(), InitiateInput{Bucket: testBucket, Key: testKey}); err != nil {
+				t.Fatalf("Initiate: %v", err)
+			}
+			scheme, _, _ := strings.Cut(<-auth, " ")
+			want := "OBS"
+			if FallsBackToV2(cfg) {
+				want = "AWS"
+			}
+			if scheme != want {
+				t.Fatalf("the SDK signed with %q; FallsBackToV2 = %v predicts %q", scheme, FallsBackToV2(cfg), want)
+			}
+		})
+	}
+}
+
 // A client asked for the OBS signature on a path-style IP endpoint signs
 // with V2 and x-amz- headers. The SDK decides this; the test fails if the
 // SDK's rule no longer matches FallsBackToV2 (and the provider's warning).
