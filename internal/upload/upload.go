@@ -271,7 +271,7 @@ func (u *uploader) singlePut(ctx context.Context) error {
 		}
 		r, err := u.c.PutObject(pctx, obs.PutObjectInput{
 			Bucket: u.in.Bucket, Key: u.in.Key,
-			Body: u.body(pctx, 0, 0, size), Size: size,
+			Body: u.body(pctx, u.f, 0, 0, size), Size: size,
 			ContentMD5: sum[:], Options: u.in.Options,
 		})
 		switch {
@@ -485,7 +485,7 @@ func (u *uploader) sendPart(ctx context.Context, n int, sum md5Sum) error {
 		var err error
 		etag, err = u.c.UploadPart(pctx, obs.UploadPartInput{
 			Bucket: u.in.Bucket, Key: u.in.Key, UploadID: u.uploadID, PartNumber: n,
-			Body: u.body(pctx, n, off, size), Offset: 0, Size: size,
+			Body: u.body(pctx, u.f, n, off, size), Offset: 0, Size: size,
 			ContentMD5: sum[:], SSEC: u.in.Options.SSEC,
 		})
 		switch {
