@@ -97,13 +97,7 @@ func (s *objectSource) copy(ctx context.Context) error {
 		return fmt.Errorf("planning the copy of %s/%s: %w", s.obj.Bucket, s.obj.Key, err)
 	}
 	defer u.reportTicks()()
-	var err error
-	if u.layout.SinglePut {
-		err = s.singleCopy(ctx)
-	} else {
-		err = u.multipart(ctx)
-	}
-	if err != nil {
+	if err := u.send(ctx); err != nil {
 		return err
 	}
 	return u.verifySize(ctx)
@@ -169,16 +163,12 @@ func (s *objectSource) copyFailure(err error) error {
 	return err
 }
 
-// singleCopy copies the whole source in one CopyObject. The copy's
+// putSingle copies the whole source in one CopyObject. The copy's
 // metadata and tags are the input's options (directives REPLACE), so that
 // a single copy and a multipart copy of the same source give the same
 // object.
-func (s *objectSource) singleCopy(ctx context.Context) error {
+func (s *objectSource) putSingle(ctx context.Context) error {
 	u := s.u
-	if err := u.in.Budget.acquire(ctx); err != nil {
-		return err
-	}
-	defer u.in.Budget.release()
 	size := u.layout.Size
 	var res obs.CopyObjectOutput
 	err := u.retry(ctx, retried{

@@ -56,20 +56,13 @@ func (s *fileSource) upload(ctx context.Context) error {
 		return fmt.Errorf("planning %s: %w", u.in.Path, err)
 	}
 	defer u.reportTicks()()
-	if u.layout.SinglePut {
-		return s.singlePut(ctx)
-	}
-	return u.multipart(ctx)
+	return u.send(ctx)
 }
 
-// singlePut uploads the whole file in one PUT with its Content-MD5, with
+// putSingle uploads the whole file in one PUT with its Content-MD5, with
 // retries, and verifies the object's ETag.
-func (s *fileSource) singlePut(ctx context.Context) error {
+func (s *fileSource) putSingle(ctx context.Context) error {
 	u := s.u
-	if err := u.in.Budget.acquire(ctx); err != nil {
-		return err
-	}
-	defer u.in.Budget.release()
 	size := u.layout.Size
 	sum, err := s.singleSum()
 	if err != nil {

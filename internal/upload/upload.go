@@ -155,6 +155,10 @@ type partSource interface {
 	planned() *PartSums
 	// partMD5 returns the MD5 of part n's bytes, which sendPart is given.
 	partMD5(n int) (md5Sum, error)
+	// putSingle stores the whole source as the object in a single
+	// request, with retries, and verifies it. The caller holds a budget
+	// slot.
+	putSingle(ctx context.Context) error
 	// putPart stores part n, whose bytes hash to sum, in the upload, with
 	// retries. The caller holds a budget slot.
 	putPart(ctx context.Context, n int, sum md5Sum) error
@@ -192,6 +196,19 @@ func (u *uploader) planLayout(size int64, plan func(size, partSize int64) (Layou
 		u.notice("recorded upload %s does not fit the source any more (now %s, a single request); it was left for abort", r.UploadID, FormatBytes(l.Size))
 	}
 	return nil
+}
+
+// send stores the source as planned: in a single request, holding a
+// budget slot, or as a multipart upload.
+func (u *uploader) send(ctx context.Context) error {
+	if !u.layout.SinglePut {
+		return u.multipart(ctx)
+	}
+	if err := u.in.Budget.acquire(ctx); err != nil {
+		return err
+	}
+	defer u.in.Budget.release()
+	return u.src.putSingle(ctx)
 }
 
 // multipart resolves the multipart upload to use, sends the parts it lacks
