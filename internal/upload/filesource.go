@@ -22,7 +22,7 @@ type fileSource struct {
 	// Set by upload before any part is hashed or sent and never changed
 	// after, so read without mu.
 	f        *os.File
-	baseline Fingerprint
+	baseline Fingerprint // the file when it was opened
 
 	mu       sync.Mutex
 	localMD5 map[int]md5Sum // part hashes computed while reconciling

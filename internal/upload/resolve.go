@@ -73,9 +73,9 @@ func (u *uploader) resolve(ctx context.Context) (resolution, error) {
 	return resolution{id: id, options: options}, nil
 }
 
-// adopt makes res the upload: run calls it once resolving is done, before
-// any part is sent, so that u.uploadID never changes while parts are in
-// flight.
+// adopt makes res the upload: multipart calls it once resolving is done,
+// before any part is sent, so that u.uploadID never changes while parts
+// are in flight.
 func (u *uploader) adopt(res resolution) {
 	var bytes int64
 	for _, p := range res.kept {

@@ -81,7 +81,7 @@ func newUploader(c obs.Client, in Input) *uploader {
 	return u
 }
 
-// finish returns what Upload and Copy return once run ended with err.
+// finish returns what Upload and Copy return once the run ended with err.
 func (u *uploader) finish(err error) (Output, *Record, error) {
 	rec := u.record()
 	if err == nil {
@@ -114,7 +114,7 @@ type uploader struct {
 	uploadID string // the multipart upload, once resolved
 	options  string // the digest of the options it was initiated with ("" when unknown)
 
-	out Output // written by run's goroutine only
+	out Output // written by the goroutine of Upload or Copy only
 
 	mu        sync.Mutex
 	completed bool                  // the upload no longer exists: completed (or gone)
