@@ -157,11 +157,11 @@ type meteredBody struct {
 	size int64
 }
 
-// body returns the request body of one attempt at part, size bytes of the
-// source at off; ctx is the attempt's context, which ends a wait for the
+// body returns the request body of one attempt at part, size bytes of r
+// at off; ctx is the attempt's context, which ends a wait for the
 // bandwidth cap.
-func (u *uploader) body(ctx context.Context, part int, off, size int64) io.ReaderAt {
-	return &meteredBody{ctx: ctx, u: u, part: part, r: io.NewSectionReader(u.f, off, size), size: size}
+func (u *uploader) body(ctx context.Context, r io.ReaderAt, part int, off, size int64) io.ReaderAt {
+	return &meteredBody{ctx: ctx, u: u, part: part, r: io.NewSectionReader(r, off, size), size: size}
 }
 
 func (b *meteredBody) ReadAt(p []byte, off int64) (int, error) {

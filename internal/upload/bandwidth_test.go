@@ -68,15 +68,16 @@ func (b *countingBucket) ReserveN(t time.Time, n int) *rate.Reservation {
 	return b.Limiter.ReserveN(t, n)
 }
 
-// meteredUploader is an uploader that only reads bodies of path through thr.
-func meteredUploader(t *testing.T, path string, thr throttle) *uploader {
+// meteredUploader is an uploader that only reads bodies through thr, and
+// path opened to read them from.
+func meteredUploader(t *testing.T, path string, thr throttle) (*uploader, *os.File) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	return &uploader{f: f, thr: thr, inflight: map[int]int64{}}
+	return &uploader{thr: thr, inflight: map[int]int64{}}, f
 }
 
 func TestBurstOf(t *testing.T) {
@@ -167,9 +168,9 @@ func TestThrottleHoldsTheCap(t *testing.T) {
 					thr.chunk = b.lim.Burst()
 				}
 			}
-			u := meteredUploader(t, path, thr)
+			u, f := meteredUploader(t, path, thr)
 			start := clk.now()
-			got, err := io.ReadAll(io.NewSectionReader(u.body(context.Background(), 1, 0, size), 0, size))
+			got, err := io.ReadAll(io.NewSectionReader(u.body(context.Background(), f, 1, 0, size), 0, size))
 			if err != nil || string(got) != string(data) {
 				t.Fatalf("read %d bytes, err %v", len(got), err)
 			}
@@ -192,7 +193,7 @@ func TestThrottleWaitCancelled(t *testing.T) {
 	clk := newFakeClock()
 	clk.waiting = make(chan time.Duration)
 	b := NewBandwidth(1 << 10)
-	u := meteredUploader(t, path, throttle{caps: []bandwidthCap{{lim: b.lim, sharers: 1}}, chunk: b.lim.Burst(), clock: clk})
+	u, f := meteredUploader(t, path, throttle{caps: []bandwidthCap{{lim: b.lim, sharers: 1}}, chunk: b.lim.Burst(), clock: clk})
 	ctx, cancel := context.WithCancel(context.Background())
 	type result struct {
 		n   int
@@ -200,7 +201,7 @@ func TestThrottleWaitCancelled(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		n, err := u.body(ctx, 1, 0, 64<<10).ReadAt(make([]byte, 64<<10), 0)
+		n, err := u.body(ctx, f, 1, 0, 64<<10).ReadAt(make([]byte, 64<<10), 0)
 		done <- result{n, err}
 	}()
 	select {
@@ -225,10 +226,10 @@ func TestThrottleWaitCancelled(t *testing.T) {
 func TestThrottleDeadlineIsATimeout(t *testing.T) {
 	path, _ := writeFile(t, 64<<10, 7)
 	b := NewBandwidth(1 << 10)
-	u := meteredUploader(t, path, throttle{caps: []bandwidthCap{{lim: b.lim, sharers: 1}}, chunk: b.lim.Burst(), clock: realClock{}})
+	u, f := meteredUploader(t, path, throttle{caps: []bandwidthCap{{lim: b.lim, sharers: 1}}, chunk: b.lim.Burst(), clock: realClock{}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err := u.body(ctx, 1, 0, 64<<10).ReadAt(make([]byte, 64<<10), 0)
+	_, err := u.body(ctx, f, 1, 0, 64<<10).ReadAt(make([]byte, 64<<10), 0)
 	if !errors.Is(err, context.DeadlineExceeded) || !timedOut(context.Background(), ctx, err) {
 		t.Fatalf("ReadAt: %v, want the deadline", err)
 	}

@@ -64,7 +64,9 @@ func Copy(ctx context.Context, c obs.Client, in Input) (Output, *Record, error) 
 		return Output{}, nil, errors.New("copy: a copy has a source object, not a path")
 	}
 	u := newUploader(c, in)
-	return u.finish(u.runCopy(ctx))
+	s := &objectSource{u: u, obj: in.Copy}
+	u.src = s
+	return u.finish(s.copy(ctx))
 }
 
 // PlanCopyParts is PlanParts for a copy: a source of exactly one part is
@@ -78,41 +80,66 @@ func PlanCopyParts(size, requestedPartSize int64) (Layout, error) {
 	return l, err
 }
 
-func (u *uploader) runCopy(ctx context.Context) error {
-	src := u.in.Copy
-	if err := u.planLayout(src.Size, PlanCopyParts); err != nil {
-		return fmt.Errorf("planning the copy of %s/%s: %w", src.Bucket, src.Key, err)
+// An objectSource is the source of a copy: an object whose byte ranges the
+// server copies into the parts, every request under if-match on the
+// source's ETag. Its bytes never pass through the client, so a part is
+// never hashed here.
+type objectSource struct {
+	u   *uploader
+	obj *CopySource
+}
+
+// copy copies the source: in a single CopyObject when it fits one part,
+// else as a multipart upload; then it checks the object's size.
+func (s *objectSource) copy(ctx context.Context) error {
+	u := s.u
+	if err := u.planLayout(s.obj.Size, PlanCopyParts); err != nil {
+		return fmt.Errorf("planning the copy of %s/%s: %w", s.obj.Bucket, s.obj.Key, err)
 	}
 	defer u.reportTicks()()
-	var err error
-	if u.layout.SinglePut {
-		err = u.singleCopy(ctx)
-	} else {
-		err = u.multipart(ctx)
-	}
-	if err != nil {
+	if err := u.send(ctx); err != nil {
 		return err
 	}
 	return u.verifySize(ctx)
 }
 
-// copyOrigin is the source version of a copy for its record (nil for an
-// upload).
-func (u *uploader) copyOrigin() *ObjectVersion {
-	if u.in.Copy == nil {
-		return nil
-	}
-	v := u.in.Copy.ObjectVersion
-	return &v
+// stamp records the source version as the record's Copy.
+func (s *objectSource) stamp(r *Record) {
+	v := s.obj.ObjectVersion
+	r.Copy = &v
 }
 
-// sameSource reports whether the parts of r were taken from this run's
-// source: the same file (fingerprint), or the same object version.
-func (u *uploader) sameSource(r *Record) bool {
-	if u.in.Copy != nil {
-		return r.Copy != nil && sameVersion(*r.Copy, u.in.Copy.ObjectVersion)
+// sameSource reports whether the parts of r were copied from this source
+// version.
+func (s *objectSource) sameSource(r *Record) bool {
+	return r.Copy != nil && sameVersion(*r.Copy, s.obj.ObjectVersion)
+}
+
+// refuses a record copied from another version of the source: a copy's
+// parts cannot be checked against the source, so an upload copied from
+// another version is never mixed with this one.
+func (s *objectSource) refuses(r *Record) string {
+	if s.sameSource(r) {
+		return ""
 	}
-	return r.Copy == nil && r.Source == u.baseline
+	return "was copied from another version of the source"
+}
+
+// check finds nothing: every part is copied under if-match on the
+// source's ETag, so a changed source fails the request instead.
+func (s *objectSource) check() error { return nil }
+
+// planned is nil: a copy has no part MD5s.
+func (s *objectSource) planned() *PartSums { return nil }
+
+// partMD5 is zero: a part is copied server-side, never read here.
+func (s *objectSource) partMD5(int) (md5Sum, error) { return md5Sum{}, nil }
+
+// provenParts returns every part: the upload was copied from this source
+// version (other versions are refused), so its parts were copied from our
+// ranges.
+func (s *objectSource) provenParts(_ context.Context, parts []obs.Part) ([]obs.Part, error) {
+	return parts, nil
 }
 
 func sameVersion(a, b ObjectVersion) bool {
@@ -121,30 +148,27 @@ func sameVersion(a, b ObjectVersion) bool {
 
 // copySource is the source as the obs layer takes it: the version, the
 // if-match condition on its ETag and its SSE-C key.
-func (u *uploader) copySource() obs.CopySource {
-	s := u.in.Copy
-	return obs.CopySource{Bucket: s.Bucket, Key: s.Key, VersionID: s.VersionID, IfMatch: s.ETag, SSEC: s.SSEC}
+func (s *objectSource) copySource() obs.CopySource {
+	o := s.obj
+	return obs.CopySource{Bucket: o.Bucket, Key: o.Key, VersionID: o.VersionID, IfMatch: o.ETag, SSEC: o.SSEC}
 }
 
 // copyFailure is the error of a copy request that failed with err: a failed
 // precondition means the source changed.
-func (u *uploader) copyFailure(err error) error {
+func (s *objectSource) copyFailure(err error) error {
 	if obs.IsPreconditionFailed(err) {
-		s := u.in.Copy
-		return fmt.Errorf("%w: %s/%s no longer has ETag %s: %w", ErrSourceObjectChanged, s.Bucket, s.Key, s.ETag, err)
+		o := s.obj
+		return fmt.Errorf("%w: %s/%s no longer has ETag %s: %w", ErrSourceObjectChanged, o.Bucket, o.Key, o.ETag, err)
 	}
 	return err
 }
 
-// singleCopy copies the whole source in one CopyObject. The copy's
+// putSingle copies the whole source in one CopyObject. The copy's
 // metadata and tags are the input's options (directives REPLACE), so that
 // a single copy and a multipart copy of the same source give the same
 // object.
-func (u *uploader) singleCopy(ctx context.Context) error {
-	if err := u.in.Budget.acquire(ctx); err != nil {
-		return err
-	}
-	defer u.in.Budget.release()
+func (s *objectSource) putSingle(ctx context.Context) error {
+	u := s.u
 	size := u.layout.Size
 	var res obs.CopyObjectOutput
 	err := u.retry(ctx, retried{
@@ -152,24 +176,24 @@ func (u *uploader) singleCopy(ctx context.Context) error {
 		attempts: partAttempts, timeout: u.in.PartTimeout(size),
 	}, func(cctx context.Context) (bool, error) {
 		r, err := u.c.CopyObject(cctx, obs.CopyObjectInput{
-			Bucket: u.in.Bucket, Key: u.in.Key, Source: u.copySource(),
+			Bucket: u.in.Bucket, Key: u.in.Key, Source: s.copySource(),
 			ReplaceMetadata: true, ReplaceTags: true, Options: u.in.Options,
 		})
 		if err == nil {
 			res = r
 			return false, nil
 		}
-		return transient(ctx, cctx, err), u.copyFailure(err)
+		return transient(ctx, cctx, err), s.copyFailure(err)
 	})
 	if err != nil {
-		return fmt.Errorf("copying %s/%s to %s/%s: %w", u.in.Copy.Bucket, u.in.Copy.Key, u.in.Bucket, u.in.Key, err)
+		return fmt.Errorf("copying %s/%s to %s/%s: %w", s.obj.Bucket, s.obj.Key, u.in.Bucket, u.in.Key, err)
 	}
 	u.out.ETag, u.out.VersionID = normETag(res.ETag), res.VersionID
 	u.out.PartsSent, u.out.BytesSent = 1, size
 	u.copied(size)
 	u.partDone(0, size)
-	want := normETag(u.in.Copy.ETag)
-	if u.sse || u.in.Copy.Encrypted || strings.Contains(want, "-") || u.out.ETag == want {
+	want := normETag(s.obj.ETag)
+	if u.sse || s.obj.Encrypted || strings.Contains(want, "-") || u.out.ETag == want {
 		// Only a plain source ETag (the MD5 of its bytes) predicts the
 		// copy's; a multipart source's ETag is built from its parts.
 		return nil
@@ -177,10 +201,10 @@ func (u *uploader) singleCopy(ctx context.Context) error {
 	return u.verifyEncrypted(ctx, res.ETag, want)
 }
 
-// copyPart copies part n's byte range of the source into the upload, under
-// if-match on the source's ETag, with retries. The caller holds a budget
-// slot.
-func (u *uploader) copyPart(ctx context.Context, n int) error {
+// putPart copies part n's byte range of the source into the upload, under
+// if-match on the source's ETag, with retries.
+func (s *objectSource) putPart(ctx context.Context, n int, _ md5Sum) error {
+	u := s.u
 	off, size := u.layout.Part(n)
 	var etag string
 	err := u.retry(ctx, retried{
@@ -190,15 +214,15 @@ func (u *uploader) copyPart(ctx context.Context, n int) error {
 		var err error
 		etag, err = u.c.UploadPartCopy(pctx, obs.UploadPartCopyInput{
 			Bucket: u.in.Bucket, Key: u.in.Key, UploadID: u.uploadID, PartNumber: n,
-			Source: u.copySource(), Offset: off, Size: size, SSEC: u.in.Options.SSEC,
+			Source: s.copySource(), Offset: off, Size: size, SSEC: u.in.Options.SSEC,
 		})
 		if err == nil {
 			return false, nil
 		}
-		return transient(ctx, pctx, err), u.copyFailure(err)
+		return transient(ctx, pctx, err), s.copyFailure(err)
 	})
 	if err != nil {
-		return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
+		return err
 	}
 	// The ETag of a copied part is the MD5 of bytes never seen here, so it
 	// is not judged; complete checks the object's ETag against the parts'.
@@ -216,25 +240,26 @@ func (u *uploader) copied(size int64) {
 	u.written += size
 }
 
-// copiedFromSource reports whether an open upload found on the server,
-// whose parts have the sizes of our layout, provably holds a copy of our
-// source: it has every part, and the multipart ETag of its parts is the
-// source's own ETag, so that the source was assembled from parts of the
-// same layout and these parts have their MD5s. A copied part's ETag is the
-// MD5 of bytes that are not here to hash, so nothing less is proof.
-func (u *uploader) copiedFromSource(parts []obs.Part) (bool, string) {
+// provesUpload reports whether an open upload found on the server, whose
+// parts have the sizes of our layout, provably holds a copy of our source:
+// it has every part, and the multipart ETag of its parts is the source's
+// own ETag, so that the source was assembled from parts of the same layout
+// and these parts have their MD5s. A copied part's ETag is the MD5 of bytes
+// that are not here to hash, so nothing less is proof.
+func (s *objectSource) provesUpload(_ context.Context, parts []obs.Part) (bool, string, error) {
+	u := s.u
 	if len(parts) != u.layout.Parts {
-		return false, fmt.Sprintf("it holds %d of our %d parts, and copied parts cannot be checked one by one", len(parts), u.layout.Parts)
+		return false, fmt.Sprintf("it holds %d of our %d parts, and copied parts cannot be checked one by one", len(parts), u.layout.Parts), nil
 	}
 	etags := make([]string, len(parts))
 	for i, p := range parts {
 		etags[i] = p.ETag
 	}
 	got, ok := multipartETag(etags)
-	if want := normETag(u.in.Copy.ETag); !ok || got != want {
-		return false, fmt.Sprintf("its parts assemble to ETag %s, not the source's %s", got, want)
+	if want := normETag(s.obj.ETag); !ok || got != want {
+		return false, fmt.Sprintf("its parts assemble to ETag %s, not the source's %s", got, want), nil
 	}
-	return true, ""
+	return true, "", nil
 }
 
 // verifySize checks that the object the copy wrote has the source's size.

@@ -295,12 +295,3 @@ func queueSums(ctx context.Context, sums *PartSums, todo []int, queue chan<- *ha
 		}
 	}
 }
-
-// singleSum is the MD5 of the file of a single PUT: from Input.PartMD5s
-// when they fit, else read and hashed.
-func (u *uploader) singleSum() (md5Sum, error) {
-	if s := u.in.PartMD5s; s.fits(u.baseline, u.layout) {
-		return s.sum(1), nil
-	}
-	return hashRange(u.f, 0, u.layout.Size)
-}

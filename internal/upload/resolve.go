@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sync"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/obsprovider/terraform-provider-obs/internal/obs"
 )
@@ -31,18 +28,16 @@ func (u *uploader) resolve(ctx context.Context) (resolution, error) {
 	var exclude string
 	options := OptionsDigest(u.in.Options)
 	if r := u.in.Record; r != nil && r.UploadID != "" {
-		switch {
+		switch refused := u.src.refuses(r); {
 		case r.PartSize != u.layout.PartSize || r.Size != u.layout.Size:
 			u.out.Abandoned = r.UploadID
 			exclude = r.UploadID
 			u.notice("recorded upload %s was planned for %s in parts of %s but the file now needs %s in parts of %s; it was left for abort and another upload is used",
 				r.UploadID, FormatBytes(r.Size), FormatBytes(r.PartSize), FormatBytes(u.layout.Size), FormatBytes(u.layout.PartSize))
-		case u.in.Copy != nil && !u.sameSource(r):
-			// A copy's parts cannot be checked against the source, so an
-			// upload copied from another version is never mixed with this one.
+		case refused != "":
 			u.out.Abandoned = r.UploadID
 			exclude = r.UploadID
-			u.notice("recorded upload %s was copied from another version of the source; it was left for abort and another upload is used", r.UploadID)
+			u.notice("recorded upload %s %s; it was left for abort and another upload is used", r.UploadID, refused)
 		case r.Options != "" && r.Options != options:
 			u.out.Abandoned = r.UploadID
 			exclude = r.UploadID
@@ -71,14 +66,16 @@ func (u *uploader) resolve(ctx context.Context) (resolution, error) {
 	u.log.Info("initiated multipart upload", "bucket", u.in.Bucket, "key", u.in.Key, "upload_id", id,
 		"parts", u.layout.Parts, "part_size", u.layout.PartSize)
 	if u.in.Initiated != nil {
-		u.in.Initiated(Record{UploadID: id, PartSize: u.layout.PartSize, Size: u.layout.Size, Source: u.baseline, Copy: u.copyOrigin(), Options: options})
+		r := Record{UploadID: id, PartSize: u.layout.PartSize, Size: u.layout.Size, Options: options}
+		u.src.stamp(&r)
+		u.in.Initiated(r)
 	}
 	return resolution{id: id, options: options}, nil
 }
 
-// adopt makes res the upload: run calls it once resolving is done, before
-// any part is sent, so that u.uploadID never changes while parts are in
-// flight.
+// adopt makes res the upload: multipart calls it once resolving is done,
+// before any part is sent, so that u.uploadID never changes while parts
+// are in flight.
 func (u *uploader) adopt(res resolution) {
 	var bytes int64
 	for _, p := range res.kept {
@@ -117,7 +114,7 @@ func (u *uploader) resume(ctx context.Context, r *Record) (resolution, error) {
 		u.mu.Unlock()
 		return resolution{}, fmt.Errorf("listing parts of multipart upload %s: %w", r.UploadID, err)
 	}
-	trusted := u.sameSource(r)
+	trusted := u.src.sameSource(r)
 	if !trusted {
 		u.log.Info("source file changed since the upload was recorded; verifying its parts by MD5", "upload_id", r.UploadID)
 	}
@@ -142,27 +139,19 @@ func (u *uploader) resume(ctx context.Context, r *Record) (resolution, error) {
 			}
 			continue
 		}
-		// Unrecorded (or recorded from other bytes): keep it only when its
-		// ETag is the MD5 of our byte range. With SSE the ETag is not an MD5:
-		// it cannot be proven and is re-sent. A part of a copy's upload
-		// (from this source version: see resolve) was copied from our range.
-		if u.in.Copy != nil {
-			kept[p.Number] = CompletedPart{Number: p.Number, Size: p.Size, ETag: normETag(p.ETag)}
-		} else if !u.sse {
-			verify = append(verify, p)
-		}
+		// Unrecorded (or recorded from other bytes): keep it only when the
+		// source proves it holds our bytes.
+		verify = append(verify, p)
 	}
-	sums, err := u.hashParts(ctx, verify)
+	proven, err := u.src.provenParts(ctx, verify)
 	if err != nil {
 		u.mu.Lock()
 		u.keepRecord = r
 		u.mu.Unlock()
 		return resolution{}, fmt.Errorf("verifying parts of multipart upload %s: %w", r.UploadID, err)
 	}
-	for _, p := range verify {
-		if etagIsMD5(p.ETag, sums[p.Number]) {
-			kept[p.Number] = CompletedPart{Number: p.Number, Size: p.Size, ETag: normETag(p.ETag)}
-		}
+	for _, p := range proven {
+		kept[p.Number] = CompletedPart{Number: p.Number, Size: p.Size, ETag: normETag(p.ETag)}
 	}
 	u.out.Resumed = true
 	u.notice("resuming upload %s: %d of %d parts already on the server", r.UploadID, len(kept), u.layout.Parts)
@@ -223,7 +212,7 @@ func (u *uploader) discover(ctx context.Context, exclude string) (resolution, er
 }
 
 // provablyOurs reports whether every part of an upload has the size of our
-// layout and the MD5 of the same local byte range (and there is ≥ 1 part).
+// layout and the source proves the upload ours (and there is ≥ 1 part).
 func (u *uploader) provablyOurs(ctx context.Context, parts []obs.Part) (bool, string, error) {
 	if len(parts) == 0 {
 		return false, "it has no parts", nil
@@ -236,81 +225,7 @@ func (u *uploader) provablyOurs(ctx context.Context, parts []obs.Part) (bool, st
 			return false, fmt.Sprintf("part %d has %d bytes, ours %d", p.Number, p.Size, want), nil
 		}
 	}
-	if u.in.Copy != nil {
-		ok, why := u.copiedFromSource(parts)
-		return ok, why, nil
-	}
-	// One part first: a foreign upload is usually rejected after one hash.
-	for _, batch := range [][]obs.Part{parts[:1], parts[1:]} {
-		sums, err := u.hashParts(ctx, batch)
-		if err != nil {
-			return false, "", err
-		}
-		for _, p := range batch {
-			if !etagIsMD5(p.ETag, sums[p.Number]) {
-				return false, fmt.Sprintf("part %d has ETag %s, not the MD5 of our bytes", p.Number, p.ETag), nil
-			}
-		}
-	}
-	return true, "", nil
-}
-
-// hashParts computes (and caches) the local MD5 of each part's byte range,
-// with the upload's concurrency.
-func (u *uploader) hashParts(ctx context.Context, parts []obs.Part) (map[int]md5Sum, error) {
-	out := make(map[int]md5Sum, len(parts))
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(u.in.Concurrency)
-	for _, p := range parts {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			sum, err := u.partMD5(p.Number)
-			if err != nil {
-				return fmt.Errorf("part %d: %w", p.Number, err)
-			}
-			mu.Lock()
-			out[p.Number] = sum
-			mu.Unlock()
-			u.mu.Lock()
-			if u.localMD5 == nil {
-				u.localMD5 = map[int]md5Sum{}
-			}
-			u.localMD5[p.Number] = sum
-			u.mu.Unlock()
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// partMD5 returns the MD5 of part n's bytes: from Input.PartMD5s when they
-// fit the file, else read and hashed once (reconciliation may have hashed
-// them already).
-func (u *uploader) partMD5(n int) (md5Sum, error) {
-	if u.in.Copy != nil {
-		return md5Sum{}, nil // copied server-side, never read here
-	}
-	if s := u.in.PartMD5s; s.fits(u.baseline, u.layout) {
-		return s.sum(n), nil
-	}
-	u.mu.Lock()
-	sum, ok := u.localMD5[n]
-	u.mu.Unlock()
-	if ok {
-		return sum, nil
-	}
-	off, size := u.layout.Part(n)
-	sum, err := hashPart(u.f, off, size)
-	if err != nil {
-		return sum, fmt.Errorf("reading %s: %w", u.in.Path, err)
-	}
-	return sum, nil
+	return u.src.provesUpload(ctx, parts)
 }
 
 // completedEarlier reports whether the recorded upload, gone from the server,
@@ -318,7 +233,7 @@ func (u *uploader) partMD5(n int) (md5Sum, error) {
 // cancelled or killed while Complete's answer was on its way). It then
 // fills the output.
 func (u *uploader) completedEarlier(ctx context.Context, r *Record) bool {
-	if !u.sameSource(r) {
+	if !u.src.sameSource(r) {
 		return false
 	}
 	hctx, cancel := context.WithTimeout(ctx, headTimeout)

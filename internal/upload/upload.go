@@ -2,10 +2,8 @@ package upload
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -59,11 +57,13 @@ func Upload(ctx context.Context, c obs.Client, in Input) (Output, *Record, error
 		return Output{}, nil, errors.New("upload: an upload has a path, not a source object (see Copy)")
 	}
 	u := newUploader(c, in)
-	return u.finish(u.run(ctx))
+	s := &fileSource{u: u}
+	u.src = s
+	return u.finish(s.upload(ctx))
 }
 
 // newUploader is the engine's state for one upload or copy, with the
-// input's defaults filled in.
+// input's defaults filled in; the caller sets its source.
 func newUploader(c obs.Client, in Input) *uploader {
 	u := &uploader{c: c, in: in, log: in.Logger, done: map[int]CompletedPart{}, inflight: map[int]int64{}}
 	if u.log == nil {
@@ -81,7 +81,7 @@ func newUploader(c obs.Client, in Input) *uploader {
 	return u
 }
 
-// finish returns what Upload and Copy return once run ended with err.
+// finish returns what Upload and Copy return once the run ended with err.
 func (u *uploader) finish(err error) (Output, *Record, error) {
 	rec := u.record()
 	if err == nil {
@@ -103,25 +103,23 @@ func (u *uploader) finish(err error) (Output, *Record, error) {
 type uploader struct {
 	c   obs.Client
 	in  Input
+	src partSource // set by Upload or Copy, before anything else
 	log Logger
 	sse bool // the caller asked for server-side encryption
 	thr throttle
 
-	// Set by run before any part is hashed or sent and never changed
-	// after, so read without mu.
-	f        *os.File
-	baseline Fingerprint
+	// Set before any part is hashed or sent and never changed after, so
+	// read without mu.
 	layout   Layout
 	uploadID string // the multipart upload, once resolved
 	options  string // the digest of the options it was initiated with ("" when unknown)
 
-	out Output // written by run's goroutine only
+	out Output // written by the goroutine of Upload or Copy only
 
 	mu        sync.Mutex
 	completed bool                  // the upload no longer exists: completed (or gone)
 	done      map[int]CompletedPart // parts the server holds (kept or sent)
 	opaque    bool                  // a part ETag was not its MD5 (bucket default encryption)
-	localMD5  map[int]md5Sum        // part hashes computed while reconciling
 	partsSent int
 	bytesSent int64
 	// keepRecord, when set, is returned as the record: the caller's record
@@ -136,34 +134,42 @@ type uploader struct {
 	startTime time.Time
 }
 
-func (u *uploader) run(ctx context.Context) error {
-	f, err := os.Open(u.in.Path)
-	if err != nil {
-		return fmt.Errorf("opening source: %w", err)
-	}
-	defer f.Close()
-	u.f = f
-	fp, err := StatFingerprint(u.in.Path)
-	if err != nil {
-		return fmt.Errorf("reading source: %w", err)
-	}
-	if u.in.Expected != nil {
-		if d := u.in.Expected.diff(fp); d != "" {
-			return fmt.Errorf("%w: %s: %s since it was planned", ErrSourceChanged, u.in.Path, d)
-		}
-	}
-	u.baseline = fp
-	if fi, err := f.Stat(); err != nil || fingerprintOf(fi) != fp {
-		return fmt.Errorf("%w: %s was replaced while being opened", ErrSourceChanged, u.in.Path)
-	}
-	if err := u.planLayout(fp.Size, PlanParts); err != nil {
-		return fmt.Errorf("planning %s: %w", u.in.Path, err)
-	}
-	defer u.reportTicks()()
-	if u.layout.SinglePut {
-		return u.singlePut(ctx)
-	}
-	return u.multipart(ctx)
+// A partSource is where the bytes of the parts come from: the file of an
+// upload (fileSource) or the object of a copy (objectSource). Upload and
+// Copy make the uploader with one; the engine asks it wherever an upload
+// and a copy differ.
+type partSource interface {
+	// stamp records on r, a record of this run's upload, where its parts
+	// come from.
+	stamp(r *Record)
+	// sameSource reports whether the parts of r were taken from this
+	// source.
+	sameSource(r *Record) bool
+	// refuses says why the recorded upload r cannot be resumed at all, ""
+	// when it can.
+	refuses(r *Record) string
+	// check returns an error when the source changed since the run began.
+	check() error
+	// planned returns the MD5s of every part of the layout when they are
+	// known up front, else nil.
+	planned() *PartSums
+	// partMD5 returns the MD5 of part n's bytes, which sendPart is given.
+	partMD5(n int) (md5Sum, error)
+	// putSingle stores the whole source as the object in a single
+	// request, with retries, and verifies it. The caller holds a budget
+	// slot.
+	putSingle(ctx context.Context) error
+	// putPart stores part n, whose bytes hash to sum, in the upload, with
+	// retries. The caller holds a budget slot.
+	putPart(ctx context.Context, n int, sum md5Sum) error
+	// provenParts returns those of parts, parts of a recorded upload that
+	// fit the layout but that the record does not vouch for, that provably
+	// hold the source's bytes.
+	provenParts(ctx context.Context, parts []obs.Part) ([]obs.Part, error)
+	// provesUpload reports whether an open upload whose parts (at least
+	// one, each of the layout's size) are parts provably holds the source,
+	// or why not.
+	provesUpload(ctx context.Context, parts []obs.Part) (bool, string, error)
 }
 
 // planLayout cuts size bytes into parts with plan (PlanParts or
@@ -190,6 +196,19 @@ func (u *uploader) planLayout(size int64, plan func(size, partSize int64) (Layou
 		u.notice("recorded upload %s does not fit the source any more (now %s, a single request); it was left for abort", r.UploadID, FormatBytes(l.Size))
 	}
 	return nil
+}
+
+// send stores the source as planned: in a single request, holding a
+// budget slot, or as a multipart upload.
+func (u *uploader) send(ctx context.Context) error {
+	if !u.layout.SinglePut {
+		return u.multipart(ctx)
+	}
+	if err := u.in.Budget.acquire(ctx); err != nil {
+		return err
+	}
+	defer u.in.Budget.release()
+	return u.src.putSingle(ctx)
 }
 
 // multipart resolves the multipart upload to use, sends the parts it lacks
@@ -226,94 +245,14 @@ func (u *uploader) record() *Record {
 	if u.uploadID == "" || u.completed {
 		return nil
 	}
-	r := &Record{UploadID: u.uploadID, PartSize: u.layout.PartSize, Size: u.layout.Size, Source: u.baseline, Copy: u.copyOrigin(), Options: u.options}
+	r := &Record{UploadID: u.uploadID, PartSize: u.layout.PartSize, Size: u.layout.Size, Options: u.options}
+	u.src.stamp(r)
 	r.Parts = make([]CompletedPart, 0, len(u.done))
 	for _, p := range u.done {
 		r.Parts = append(r.Parts, p)
 	}
 	slices.SortFunc(r.Parts, func(a, b CompletedPart) int { return a.Number - b.Number })
 	return r
-}
-
-// checkSource compares the file with the baseline fingerprint. A copy's
-// source needs no check: every part is copied under if-match on its ETag.
-func (u *uploader) checkSource() error {
-	if u.in.Copy != nil {
-		return nil
-	}
-	fp, err := StatFingerprint(u.in.Path)
-	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrSourceChanged, u.in.Path, err)
-	}
-	if d := u.baseline.diff(fp); d != "" {
-		return fmt.Errorf("%w: %s: %s", ErrSourceChanged, u.in.Path, d)
-	}
-	return nil
-}
-
-func (u *uploader) singlePut(ctx context.Context) error {
-	if err := u.in.Budget.acquire(ctx); err != nil {
-		return err
-	}
-	defer u.in.Budget.release()
-	size := u.layout.Size
-	sum, err := u.singleSum()
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", u.in.Path, err)
-	}
-	var res obs.PutObjectOutput
-	err = u.retry(ctx, retried{
-		what: "single PUT", fields: []any{"bucket", u.in.Bucket, "key", u.in.Key},
-		attempts: partAttempts, timeout: u.in.PartTimeout(size),
-	}, func(pctx context.Context) (bool, error) {
-		if err := u.checkSource(); err != nil {
-			return false, err
-		}
-		r, err := u.c.PutObject(pctx, obs.PutObjectInput{
-			Bucket: u.in.Bucket, Key: u.in.Key,
-			Body: u.body(pctx, 0, 0, size), Size: size,
-			ContentMD5: sum[:], Options: u.in.Options,
-		})
-		switch {
-		case err == nil:
-			res = r
-			return false, nil
-		case obs.IsCode(err, "BadDigest"):
-			return u.badDigest(ctx, 0, size, sum, err)
-		case errors.Is(err, obs.ErrShortBody):
-			return false, fmt.Errorf("%w: %s shrank while uploading: %w", ErrSourceChanged, u.in.Path, err)
-		}
-		return transient(ctx, pctx, err), err
-	})
-	if err != nil {
-		return fmt.Errorf("uploading %s/%s: %w", u.in.Bucket, u.in.Key, err)
-	}
-	u.out.ETag, u.out.VersionID = normETag(res.ETag), res.VersionID
-	u.out.PartsSent, u.out.BytesSent = 1, size
-	u.partDone(0, size)
-	if !u.sse && !etagIsMD5(res.ETag, sum) {
-		return u.verifyEncrypted(ctx, res.ETag, hex.EncodeToString(sum[:]))
-	}
-	return nil
-}
-
-// badDigest decides on a request for size bytes at off, sent with
-// Content-MD5 sum, that the server rejected with BadDigest (err): it is
-// worth retrying when the bytes still hash to sum (they were corrupted on
-// the way); when they do not, the file changed under the upload. Nothing
-// is re-read once ctx is done.
-func (u *uploader) badDigest(ctx context.Context, off, size int64, sum md5Sum, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, err
-	}
-	again, herr := hashRange(u.f, off, size)
-	if herr != nil {
-		return false, fmt.Errorf("re-reading %s: %w", u.in.Path, herr)
-	}
-	if again != sum {
-		return false, fmt.Errorf("%w: %s: bytes changed while uploading: %w", ErrSourceChanged, u.in.Path, err)
-	}
-	return true, err
 }
 
 // verifyEncrypted accepts an object whose ETag is not the expected MD5 only
@@ -349,8 +288,8 @@ func (u *uploader) transfer(ctx context.Context) error {
 	}
 	u.mu.Unlock()
 	id := u.uploadID
-	sums := u.in.PartMD5s
-	planned := sums.fits(u.baseline, u.layout)
+	sums := u.src.planned()
+	planned := sums != nil
 	u.log.Info("uploading parts", "upload_id", id, "parts", len(todo), "reused", u.layout.Parts-len(todo),
 		"part_size", u.layout.PartSize, "concurrency", u.in.Concurrency, "md5s_planned", planned)
 
@@ -449,7 +388,7 @@ func (u *uploader) hashAhead(ctx context.Context, todo []int, size int, queue ch
 			wg.Add(1)
 			go func(p *hashedPart) {
 				defer wg.Done()
-				p.sum, p.err = u.partMD5(p.n)
+				p.sum, p.err = u.src.partMD5(p.n)
 				close(p.ready)
 			}(ps[i])
 		}
@@ -465,46 +404,14 @@ func (u *uploader) hashAhead(ctx context.Context, todo []int, size int, queue ch
 	}
 }
 
-// sendPart uploads part n, whose bytes hash to sum, with Content-MD5 and
-// retries; for a copy it copies the part's byte range of the source.
+// sendPart stores part n, whose bytes hash to sum, in the upload (see
+// partSource.putPart), holding a budget slot.
 func (u *uploader) sendPart(ctx context.Context, n int, sum md5Sum) error {
 	if err := u.in.Budget.acquire(ctx); err != nil {
 		return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
 	}
 	defer u.in.Budget.release()
-	if u.in.Copy != nil {
-		return u.copyPart(ctx, n)
-	}
-	off, size := u.layout.Part(n)
-	timeout := u.in.PartTimeout(size)
-	var etag string
-	err := u.retry(ctx, retried{
-		what: "part", fields: []any{"upload_id", u.uploadID, "part", n},
-		attempts: partAttempts, timeout: timeout,
-	}, func(pctx context.Context) (bool, error) {
-		var err error
-		etag, err = u.c.UploadPart(pctx, obs.UploadPartInput{
-			Bucket: u.in.Bucket, Key: u.in.Key, UploadID: u.uploadID, PartNumber: n,
-			Body: u.body(pctx, n, off, size), Offset: 0, Size: size,
-			ContentMD5: sum[:], SSEC: u.in.Options.SSEC,
-		})
-		switch {
-		case err == nil:
-			return false, nil
-		case obs.IsCode(err, "BadDigest"):
-			return u.badDigest(ctx, off, size, sum, err)
-		case errors.Is(err, obs.ErrShortBody):
-			return false, fmt.Errorf("%w: %s shrank while uploading: %w", ErrSourceChanged, u.in.Path, err)
-		case timedOut(ctx, pctx, err):
-			return true, fmt.Errorf("part deadline of %s expired: %w", timeout, err)
-		}
-		return obs.IsRetryable(err), err
-	})
-	if err != nil {
-		return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
-	}
-	u.stored(n, size, etag, !etagIsMD5(etag, sum))
-	if err := u.checkSource(); err != nil {
+	if err := u.src.putPart(ctx, n, sum); err != nil {
 		return &PartError{UploadID: u.uploadID, PartNumber: n, Err: err}
 	}
 	return nil
@@ -524,7 +431,7 @@ func (u *uploader) stored(n int, size int64, etag string, opaque bool) {
 
 func (u *uploader) complete(ctx context.Context) error {
 	id := u.uploadID
-	if err := u.checkSource(); err != nil {
+	if err := u.src.check(); err != nil {
 		return fmt.Errorf("before completing multipart upload %s: %w", id, err)
 	}
 	u.mu.Lock()
