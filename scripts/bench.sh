@@ -20,6 +20,8 @@
 #                                 7 bandwidth cap (max_bandwidth within ±10%)
 #   BENCH_OUT [docs/benchmarks.md]  report path; "-" writes none (the default
 #                                 when BENCH_ROWS selects only some rows)
+#   BENCH_SERVER_DATA [/dev/shm]  where the servers store the objects; memory by
+#                                 default, so that disk writeback does not set the figures
 # e.g. BENCH_SIZE=64MiB BENCH_HASH_SIZE=128MiB BENCH_RUNS=1 BENCH_PLAN_RESOURCES=5 make bench
 #      BENCH_ROWS=1 BENCH_PART_SIZES=16MiB make bench   (throughput only)
 set -euo pipefail
@@ -53,7 +55,7 @@ fi
 
 # The command recorded in the report: make bench plus any overrides in effect.
 cmdline="make bench"
-for v in BENCH_SIZE BENCH_HASH_SIZE BENCH_RUNS BENCH_CONCURRENCY BENCH_PART_SIZES BENCH_PLAN_RESOURCES BENCH_PLAN_FILE_SIZE BENCH_NET_MBPS BENCH_ROWS; do
+for v in BENCH_SIZE BENCH_HASH_SIZE BENCH_RUNS BENCH_CONCURRENCY BENCH_PART_SIZES BENCH_PLAN_RESOURCES BENCH_PLAN_FILE_SIZE BENCH_NET_MBPS BENCH_ROWS BENCH_SERVER_DATA; do
 	[[ -n ${!v:-} ]] && cmdline="$v=${!v} $cmdline"
 done
 

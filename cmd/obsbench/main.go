@@ -123,9 +123,21 @@ func run(c config) (*report, error) {
 		if _, err := acctest.WriteRandomFile(hashSrc, c.hashSize, 2); err != nil {
 			return nil, err
 		}
+		if err := syncFile(hashSrc); err != nil {
+			return nil, err
+		}
 	}
+	if err := syncFile(upSrc); err != nil {
+		return nil, err
+	}
+	data, where, err := serverDataRoot(work)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(data)
+	rep.serverData = where
 
-	srv, err := startServer(c.obslocal, filepath.Join(work, "obslocal-data"), "")
+	srv, err := startServer(c.obslocal, filepath.Join(data, "obslocal"), "")
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +206,7 @@ func run(c config) (*report, error) {
 	// 1. The bare-loopback comparison again over HTTPS, against a second
 	// obslocal serving TLS, so that every client's CPU includes TLS.
 	if c.measures(1) {
-		tp, err := compareHTTPS(ctx, c, work, upSrc)
+		tp, err := compareHTTPS(ctx, c, filepath.Join(data, "obslocal-https"), filepath.Join(work, "obslocal-tls"), upSrc)
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +216,7 @@ func run(c config) (*report, error) {
 	// the engine signing SigV4 as the provider does for S3-compatible
 	// servers.
 	if c.measures(1) && c.versitygw != "" {
-		tp, err := compareGateway(ctx, c, filepath.Join(work, "versitygw-data"), upSrc)
+		tp, err := compareGateway(ctx, c, filepath.Join(data, "versitygw"), upSrc)
 		if err != nil {
 			return nil, err
 		}
@@ -404,8 +416,8 @@ func compare(ctx context.Context, tg *target, ms []method, c config, path string
 // certificate and compares there as on the bare loopback over HTTP, with
 // c.netPartSize parts: the OBS client and the SDK trust its CA, the peers
 // are given the CA file.
-func compareHTTPS(ctx context.Context, c config, work, path string) (throughput, error) {
-	srv, err := startServer(c.obslocal, filepath.Join(work, "obslocal-https-data"), filepath.Join(work, "obslocal-tls"))
+func compareHTTPS(ctx context.Context, c config, dataDir, tlsDir, path string) (throughput, error) {
+	srv, err := startServer(c.obslocal, dataDir, tlsDir)
 	if err != nil {
 		return throughput{}, err
 	}
