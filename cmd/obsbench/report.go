@@ -119,7 +119,9 @@ func medianTimed(ts []timed) timed {
 	return timed{median(w), median(c)}
 }
 
-type row struct{ section, what, result, target, status string }
+// A row of the table; why, on a MISS row, says what the run's figures
+// show about the miss.
+type row struct{ section, what, result, target, status, why string }
 
 func passMiss(ok bool) string {
 	if ok {
@@ -167,29 +169,28 @@ func (r *report) rows() []row {
 		ours, shaOnly, sum := medianTimed(r.hashOurs), medianTimed(r.hashSHAOnly), medianTimed(r.sha256sum)
 		cost := ours.wall.Seconds()/shaOnly.wall.Seconds() - 1
 		rows = append(rows, row{"2", fmt.Sprintf("plan-time hashing of %s, one pass: SHA-256 and the MD5 of every %s part (hashSource, page cache warm)",
-			fmtBytes(c.hashSize), fmtBytes(c.netPartSize)), rate(ours), "", ""})
+			fmtBytes(c.hashSize), fmtBytes(c.netPartSize)), rate(ours), "", "", ""})
 		if len(r.openssl) > 0 {
 			ssl := medianTimed(r.openssl)
 			ratio := ssl.wall.Seconds() / ours.wall.Seconds()
 			rows[len(rows)-1].result += fmt.Sprintf(" = %.2f× `openssl dgst -sha256`", ratio)
 			rows[len(rows)-1].target = fmt.Sprintf("≥ %.1f× openssl", targetOpenSSL)
 			rows[len(rows)-1].status = passMiss(ratio >= targetOpenSSL)
+			rows[len(rows)-1].why = whyHashing(ours, shaOnly, ssl)
 		}
 		rows = append(rows,
-			row{"2", "the same pass without part MD5s (SHA-256 only)", rate(shaOnly), "", ""},
-			row{"2", "plan time the part MD5s add", fmt.Sprintf("%+.1f%%", 100*cost), fmt.Sprintf("≤ %.0f%%", 100*targetMD5PlanCost), passMiss(cost <= targetMD5PlanCost)},
-			row{"2", "sha256sum of the same file (for reference)", rate(sum), "", ""},
+			row{"2", "the same pass without part MD5s (SHA-256 only)", rate(shaOnly), "", "", ""},
+			row{"2", "plan time the part MD5s add", fmt.Sprintf("%+.1f%%", 100*cost), fmt.Sprintf("≤ %.0f%%", 100*targetMD5PlanCost), passMiss(cost <= targetMD5PlanCost), ""},
+			row{"2", "sha256sum of the same file (for reference)", rate(sum), "", "", ""},
 		)
 		if len(r.openssl) > 0 {
-			rows = append(rows, row{"2", "`openssl dgst -sha256` of the same file (for reference)", rate(medianTimed(r.openssl)), "", ""})
+			rows = append(rows, row{"2", "`openssl dgst -sha256` of the same file (for reference)", rate(medianTimed(r.openssl)), "", "", ""})
 		}
 		rows = append(rows,
-			row{"2", "second plan of the unchanged file: provider work (resolveSource, fingerprint hit)",
-				fmtDur(median(r.resolveHit)), "< 50 ms per resource", passMiss(median(r.resolveHit) < 50*time.Millisecond)},
+			row{"2", "second plan of the unchanged file: provider work (resolveSource, fingerprint hit)", fmtDur(median(r.resolveHit)), "< 50 ms per resource", passMiss(median(r.resolveHit) < 50*time.Millisecond), ""},
 		)
 		if len(r.plan1) > 0 {
-			rows = append(rows, row{"2", "second plan of the unchanged file: whole `terraform plan`, 1 resource (refresh included)",
-				fmtDur(median(r.plan1)), "(fixed terraform cost; see 5)", ""})
+			rows = append(rows, row{"2", "second plan of the unchanged file: whole `terraform plan`, 1 resource (refresh included)", fmtDur(median(r.plan1)), "(fixed terraform cost; see 5)", "", ""})
 		}
 	}
 	var peaks []int64
@@ -197,15 +198,12 @@ func (r *report) rows() []row {
 		p := median(m.peaks)
 		peaks = append(peaks, p)
 		rows = append(rows, row{"3", fmt.Sprintf("peak RSS of the provider, terraform apply of %s (plan hashing included), %s parts, concurrency %d",
-			fmtBytes(c.hashSize), fmtBytes(m.partSize), c.memConc),
-			fmt.Sprintf("%.1f MiB (max of runs %.1f MiB); CPU-s/GiB terraform+provider %.2f", float64(p)/mib, float64(slices.Max(m.peaks))/mib,
-				median(m.cpus).Seconds()/(float64(c.hashSize)/gib)),
-			fmt.Sprintf("< %d MiB", targetRSS/mib), passMiss(slices.Max(m.peaks) < targetRSS)})
+			fmtBytes(c.hashSize), fmtBytes(m.partSize), c.memConc), fmt.Sprintf("%.1f MiB (max of runs %.1f MiB); CPU-s/GiB terraform+provider %.2f", float64(p)/mib, float64(slices.Max(m.peaks))/mib,
+			median(m.cpus).Seconds()/(float64(c.hashSize)/gib)), fmt.Sprintf("< %d MiB", targetRSS/mib), passMiss(slices.Max(m.peaks) < targetRSS), ""})
 	}
 	if len(peaks) == 2 {
 		grow := float64(peaks[0]-peaks[1]) / mib
-		rows = append(rows, row{"3", fmt.Sprintf("peak RSS growth, %s → %s parts", fmtBytes(r.memory[1].partSize), fmtBytes(r.memory[0].partSize)),
-			fmt.Sprintf("%+.1f MiB", grow), "< 16 MiB (no part buffering)", passMiss(grow < 16)})
+		rows = append(rows, row{"3", fmt.Sprintf("peak RSS growth, %s → %s parts", fmtBytes(r.memory[1].partSize), fmtBytes(r.memory[0].partSize)), fmt.Sprintf("%+.1f MiB", grow), "< 16 MiB (no part buffering)", passMiss(grow < 16), ""})
 	}
 	if len(r.resume) > 0 {
 		var ratios, bounds, at []float64
@@ -215,20 +213,20 @@ func (r *report) rows() []row {
 			ok = ok && x.ratio <= x.bound
 		}
 		rows = append(rows, row{"4", fmt.Sprintf("resume of %s, %s parts, %d workers, interrupted at %.0f%%: bytes sent ÷ bytes missing",
-			fmtBytes(c.size), fmtBytes(c.resumePartSize), c.conc, 100*median(at)),
-			fmt.Sprintf("%.3f (worst %.3f)", median(ratios), slices.Max(ratios)),
-			fmt.Sprintf("≤ %.3f = 1 + %d×%s ÷ missing", median(bounds), c.conc, fmtBytes(c.resumePartSize)), passMiss(ok)})
+			fmtBytes(c.size), fmtBytes(c.resumePartSize), c.conc, 100*median(at)), fmt.Sprintf("%.3f (worst %.3f)", median(ratios), slices.Max(ratios)), fmt.Sprintf("≤ %.3f = 1 + %d×%s ÷ missing", median(bounds), c.conc, fmtBytes(c.resumePartSize)), passMiss(ok), ""})
 	}
 	if len(r.planN) > 0 {
 		pn := median(r.planN)
 		per := pn / time.Duration(c.planN)
-		rows = append(rows, row{"5", fmt.Sprintf("`terraform plan` of %d unchanged %s resources (refresh included)", c.planN, fmtBytes(c.planFileSize)),
-			fmt.Sprintf("%s total, %s per resource (marginal over 1 resource: %s)", fmtDur(pn), fmtDur(per),
-				fmtDur(max(0, (pn-median(r.plan1))/time.Duration(max(c.planN-1, 1))))),
-			"< 50 ms per resource", passMiss(per < 50*time.Millisecond)})
+		rows = append(rows, row{"5", fmt.Sprintf("`terraform plan` of %d unchanged %s resources (refresh included)", c.planN, fmtBytes(c.planFileSize)), fmt.Sprintf("%s total, %s per resource (marginal over 1 resource: %s)", fmtDur(pn), fmtDur(per),
+			fmtDur(max(0, (pn-median(r.plan1))/time.Duration(max(c.planN-1, 1))))), "< 50 ms per resource", passMiss(per < 50*time.Millisecond), ""})
+	}
+	var hashMBps float64
+	if len(r.hashOurs) > 0 {
+		hashMBps = float64(c.hashSize) / medianTimed(r.hashOurs).wall.Seconds() / 1e6
 	}
 	for _, tp := range r.e2e {
-		rows = append(rows, tp.e2eRows(c)...)
+		rows = append(rows, tp.e2eRows(c, hashMBps)...)
 	}
 	if len(r.bandwidth) > 0 {
 		rows = append(rows, bandwidthRow(c, "engine (upload.Upload, one shared upload.Bandwidth)", r.bandwidth))
@@ -300,6 +298,7 @@ func (tp throughput) rows(c config) []row {
 			if m.key == mEngine && hasCeil && targets {
 				want := map[bool]float64{true: targetCeiling, false: targetCeilingNet}[loop]
 				x.target, x.status = fmt.Sprintf("≥ %.0f%% of ceiling", 100*want), passMiss(m.mbps >= want*ceil.mbps)
+				x.why = whyBehind(m, ceil, c.size, "the ceiling")
 			}
 		case mCeilingMD5:
 			x.what = pre + "ceiling + Content-MD5 (for reference: the same loop hashing each part first)"
@@ -312,6 +311,7 @@ func (tp throughput) rows(c config) []row {
 				want, ok := map[string]float64{mSDK: targetSDK, mAWS: targetAWS, mMinio: targetMinio}[m.key]
 				if ok && targets && (loop || m.key == mSDK) {
 					x.target, x.status = fmt.Sprintf("engine ≥ %.1f×", want), passMiss(ratio >= want)
+					x.why = whyBehind(eng, m, c.size, m.name)
 				}
 			}
 		}
@@ -319,36 +319,36 @@ func (tp throughput) rows(c config) []row {
 		rows = append(rows, x)
 	}
 	if hasEng && loop && targets && tp.target == "obslocal" {
-		rows = append(rows, row{"1", pre + "first UploadPart after initiate, part MD5s from the plan", fmtDur(eng.firstPart),
-			fmt.Sprintf("≤ %s", fmtDur(targetFirstPart)), passMiss(eng.firstPart > 0 && eng.firstPart <= targetFirstPart)})
+		rows = append(rows, row{"1", pre + "first UploadPart after initiate, part MD5s from the plan", fmtDur(eng.firstPart), fmt.Sprintf("≤ %s", fmtDur(targetFirstPart)), passMiss(eng.firstPart > 0 && eng.firstPart <= targetFirstPart), ""})
 		if eng.read >= 0 {
-			rows = append(rows, row{"1", pre + "bytes the engine read ÷ file size, part MD5s from the plan (proved in TestPlannedMD5sReadEachByteOnce)",
-				fmt.Sprintf("%.3f", eng.read), "1 (each byte read once)", passMiss(eng.read < 1.01)})
+			rows = append(rows, row{"1", pre + "bytes the engine read ÷ file size, part MD5s from the plan (proved in TestPlannedMD5sReadEachByteOnce)", fmt.Sprintf("%.3f", eng.read), "1 (each byte read once)", passMiss(eng.read < 1.01), ""})
 		}
 	}
 	return rows
 }
 
 // e2eRows are the rows of a whole terraform apply against the peers run as
-// whole processes.
-func (tp throughput) e2eRows(c config) []row {
+// whole processes; hashMBps is the plan's hashing rate (row 2), 0 when not
+// measured.
+func (tp throughput) e2eRows(c config, hashMBps float64) []row {
 	pre := "whole apply of a new " + tp.prefix(c)
 	tf, ok := tp.method(mTerraform)
 	if !ok {
 		return nil
 	}
-	rows := []row{{"6", pre + "terraform apply, one resource (plan hashing included)",
-		fmt.Sprintf("%.0f MB/s (%s); CPU-s/GiB terraform+provider %.2f, server %.2f", tf.mbps, fmtDur(time.Duration(float64(c.size)/tf.mbps/1e6*float64(time.Second))),
-			tf.clientCPUPerGiB, tf.srvPerGiB), "", ""}}
+	rows := []row{{section: "6", what: pre + "terraform apply, one resource (plan hashing included)",
+		result: fmt.Sprintf("%.0f MB/s (%s); CPU-s/GiB terraform+provider %.2f, server %.2f", tf.mbps, fmtDur(time.Duration(float64(c.size)/tf.mbps/1e6*float64(time.Second))),
+			tf.clientCPUPerGiB, tf.srvPerGiB)}}
 	for _, k := range []string{mAWS, mMinio} {
 		m, ok := tp.method(k)
 		if !ok {
 			continue
 		}
 		ratio := tf.mbps / m.mbps
-		x := row{"6", pre + m.name, fmt.Sprintf("%.0f MB/s (terraform apply %.2f×); %s", m.mbps, ratio, cpuText(m)), "", ""}
+		x := row{section: "6", what: pre + m.name, result: fmt.Sprintf("%.0f MB/s (terraform apply %.2f×); %s", m.mbps, ratio, cpuText(m))}
 		if k == mAWS && tp.netBPS > 0 {
 			x.target, x.status = fmt.Sprintf("terraform apply ≥ %.2f×", targetE2ENet), passMiss(ratio >= targetE2ENet)
+			x.why = whyWholeApply(tf, m, c.size, hashMBps)
 		}
 		rows = append(rows, x)
 	}
@@ -416,7 +416,7 @@ func (r *report) tlsReading(w func(string, ...any)) {
 
 func (r *report) table() string {
 	rows := r.rows()
-	head := row{"#", "measurement", fmt.Sprintf("result (median of %d)", r.cfg.runs), "target", "status"}
+	head := row{"#", "measurement", fmt.Sprintf("result (median of %d)", r.cfg.runs), "target", "status", ""}
 	var b strings.Builder
 	b.WriteString("| " + head.section + " | " + head.what + " | " + head.result + " | " + head.target + " | " + head.status + " |\n")
 	b.WriteString("| --- | --- | --- | --- | --- |\n")
@@ -458,7 +458,9 @@ func (r *report) markdown() string {
 		joinSizes([]int64{c.size}), joinSizes([]int64{c.hashSize}), c.runs, c.conc, joinSizes(c.partSizes), c.planN, joinSizes([]int64{c.planFileSize}), c.netBPS/1e6)
 	w("## Results\n\n")
 	b.WriteString(r.table())
-	w("\n## How each row is measured\n\n")
+	w("\n")
+	missed(r.rows(), w)
+	w("## How each row is measured\n\n")
 	w("1. **Upload throughput.** One %s file of random bytes, page cache warm, uploaded to the same server by every\n", fmtBytes(c.size))
 	w("   method, interleaved and rotated each run; every method initiates, sends all parts and completes, and the object\n")
 	w("   is checked (HEAD size) and deleted after each run. *Ceiling*: `internal/obs` UploadPart of pre-sliced parts by\n")
