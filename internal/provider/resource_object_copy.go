@@ -142,10 +142,14 @@ func sameETag(a, b string) bool {
 	return norm(a) == norm(b)
 }
 
-// addSourceObjectError reports a source that cannot be read, on
+// addSourceObjectError reports a source that cannot be read: a read with
+// source_sse_c_key that OBS denied on that attribute, else on
 // source_version_id when one is set, else on source_key; when is "" at
 // plan, or what the apply did.
 func addSourceObjectError(diags *diag.Diagnostics, m objectCopyModelV0, err error, when string) {
+	if addSourceKeyDenied(diags, m, err, when) {
+		return
+	}
 	attr, name := path.Root("source_key"), m.SourceBucket.ValueString()+"/"+m.SourceKey.ValueString()
 	if v := m.SourceVersionID.ValueString(); v != "" {
 		attr, name = path.Root("source_version_id"), name+" (version "+v+")"

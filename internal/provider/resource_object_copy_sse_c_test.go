@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -205,4 +206,66 @@ func TestObjectCopy_sseC(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A source_sse_c_key that is not the source's key: a plan that reads the
+// source with it fails on source_sse_c_key, and so does an apply that
+// writes the source first; nothing is copied, and no object or open upload
+// is left at the destination.
+func TestObjectCopy_sseCWrongSourceKey(t *testing.T) {
+	t.Parallel()
+	srv := newSSECTestServer(t)
+	dir := t.TempDir()
+	src, _ := acctest.WriteSource(t, dir, "a.bin", 3*testPartSize+7, 42)
+	later, _ := acctest.WriteSource(t, dir, "b.bin", 3*testPartSize+9, 43)
+	a, b, wrong := testSSECKey(0xa1), testSSECKey(0xb2), testSSECKey(0xc3)
+	upload := srv.providerConfig() + acctest.ObjectBlock("src", obslocaltest.Bucket, "sse-c/a.bin", src,
+		acctest.Attr("part_size", testPartSize), acctest.Attr("sse_c_key", a))
+	copyOf := func(srcKey, srcRef string) string {
+		return acctest.CopyBlock("test", obslocaltest.Bucket, "sse-c/dst.bin", obslocaltest.Bucket, srcKey,
+			acctest.Attr("source_etag", acctest.Expr(srcRef+".etag")), acctest.Attr("part_size", testPartSize),
+			acctest.Attr("source_sse_c_key", wrong), acctest.Attr("sse_c_key", b))
+	}
+	nothingCopied := func(*terraform.State) error {
+		if srv.objectSHA256("sse-c/dst.bin") != "" {
+			return fmt.Errorf("an object was written at the destination")
+		}
+		// An upload the copy initiated would be open: it could not copy.
+		st := srv.Stats().Ops
+		if n := st[obslocal.OpCopyObject].Requests + st[obslocal.OpUploadPartCopy].Requests; n != 0 {
+			return fmt.Errorf("%d copy requests", n)
+		}
+		return checkNoOpenUploads(srv)(nil)
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: srv.providerFactories(),
+		Steps: []resource.TestStep{
+			{Config: upload},
+			{
+				PreConfig:   func() { srv.ResetStats() },
+				Config:      upload + copyOf("sse-c/a.bin", srcName),
+				ExpectError: regexp.MustCompile(`(?s)source_sse_c_key.*not the key|(?s)not the key.*source_sse_c_key`),
+			},
+			{Config: upload, Check: nothingCopied},
+			{
+				// The source is written in the apply: Terraform plans the
+				// copy again once the upload's etag is known, and that plan
+				// reads the source.
+				PreConfig: func() { srv.ResetStats() },
+				Config: upload + acctest.ObjectBlock("later", obslocaltest.Bucket, "sse-c/b.bin", later,
+					acctest.Attr("part_size", testPartSize), acctest.Attr("sse_c_key", a)) +
+					copyOf("sse-c/b.bin", "obs_object_multipart.later"),
+				ExpectError: regexp.MustCompile(`(?s)Error running apply.*source_sse_c_key.*not the key`),
+			},
+			{
+				Config: upload,
+				Check: func(s *terraform.State) error {
+					if _, ok := s.RootModule().Resources[copyName]; ok {
+						return fmt.Errorf("the failed copy is in state")
+					}
+					return nothingCopied(s)
+				},
+			},
+		},
+	})
 }
