@@ -114,6 +114,9 @@ func (r *objectCopyResource) ModifyPlan(ctx context.Context, req resource.Modify
 				want.ValueString(), config.SourceBucket.ValueString(), config.SourceKey.ValueString(), info.ETag))
 		return
 	}
+	if checkSourceKeyApplies(&resp.Diagnostics, config, info, ""); resp.Diagnostics.HasError() {
+		return
+	}
 	plan.takeSource(config, info, &resp.Diagnostics)
 	layout, err := upload.PlanCopyParts(info.Size, plan.PartSize.ValueInt64())
 	if err != nil {
@@ -262,6 +265,10 @@ func (r *objectCopyResource) apply(ctx context.Context, a copyApply, st stateSet
 		diags.AddAttributeError(path.Root("source_etag"), summary,
 			fmt.Sprintf("The source object changed after the plan was made: its ETag is now %s, the plan has %s. "+
 				"Nothing was copied; run plan and apply again.", info.ETag, want.ValueString()))
+		return
+	}
+	if checkSourceKeyApplies(diags, plan, info, " Nothing was copied."); diags.HasError() {
+		keepPrior()
 		return
 	}
 	plan.takeSource(a.config, info, diags)

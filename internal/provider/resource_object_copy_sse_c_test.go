@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"crypto/md5"
 	"crypto/tls"
 	"encoding/base64"
@@ -244,7 +245,7 @@ func TestObjectCopy_sseCWrongSourceKey(t *testing.T) {
 			{
 				PreConfig:   func() { srv.ResetStats() },
 				Config:      upload + copyOf("sse-c/a.bin", srcName),
-				ExpectError: regexp.MustCompile(`(?s)source_sse_c_key.*not the key|(?s)not the key.*source_sse_c_key`),
+				ExpectError: regexp.MustCompile(`(?s)Error running pre-apply plan.*source_sse_c_key.*not\s+the\s+key`),
 			},
 			{Config: upload, Check: nothingCopied},
 			{
@@ -255,7 +256,7 @@ func TestObjectCopy_sseCWrongSourceKey(t *testing.T) {
 				Config: upload + acctest.ObjectBlock("later", obslocaltest.Bucket, "sse-c/b.bin", later,
 					acctest.Attr("part_size", testPartSize), acctest.Attr("sse_c_key", a)) +
 					copyOf("sse-c/b.bin", "obs_object_multipart.later"),
-				ExpectError: regexp.MustCompile(`(?s)Error running apply.*source_sse_c_key.*not the key`),
+				ExpectError: regexp.MustCompile(`(?s)Error running apply.*source_sse_c_key.*not\s+the\s+key`),
 			},
 			{
 				Config: upload,
@@ -267,5 +268,43 @@ func TestObjectCopy_sseCWrongSourceKey(t *testing.T) {
 				},
 			},
 		},
+	})
+}
+
+// A source_sse_c_key for a source that is not encrypted with SSE-C: OBS
+// refuses a copy that sends a source key for such a source, so the plan,
+// which reads the source's encryption, fails on source_sse_c_key, for a
+// copy in one request and in parts alike; nothing is copied.
+func TestObjectCopy_sseCKeyForPlainSource(t *testing.T) {
+	t.Parallel()
+	srv := newSSECTestServer(t)
+	small := bytes.Repeat([]byte("plain source "), 1000)
+	big := bytes.Repeat([]byte("plain source "), 30000) // 390000 bytes: 4 parts of testPartSize
+	for key, data := range map[string][]byte{"plain/small.bin": small, "plain/big.bin": big} {
+		if err := srv.PutObjectData(obslocaltest.Bucket, key, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.ResetStats()
+	step := func(srcKey string) resource.TestStep {
+		return resource.TestStep{
+			Config: testAccObjectCopyConfig_basic(srv, srcKey, "plain/dst.bin", acctest.Attr("part_size", testPartSize),
+				acctest.Attr("source_sse_c_key", testSSECKey(0xa1)), acctest.Attr("sse_c_key", testSSECKey(0xb2))),
+			ExpectError: regexp.MustCompile(`(?s)source_sse_c_key.*not\s+encrypted\s+with\s+SSE-C`),
+		}
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: srv.providerFactories(),
+		CheckDestroy: func(*terraform.State) error {
+			st := srv.Stats().Ops
+			if n := st[obslocal.OpCopyObject].Requests + st[obslocal.OpUploadPartCopy].Requests + st[obslocal.OpInitiateMultipartUpload].Requests; n != 0 {
+				return fmt.Errorf("%d copy or initiate requests", n)
+			}
+			if srv.objectSHA256("plain/dst.bin") != "" {
+				return fmt.Errorf("an object was written at the destination")
+			}
+			return checkNoOpenUploads(srv)(nil)
+		},
+		Steps: []resource.TestStep{step("plain/small.bin"), step("plain/big.bin")},
 	})
 }
