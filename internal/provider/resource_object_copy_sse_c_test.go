@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -307,4 +309,85 @@ func TestObjectCopy_sseCKeyForPlainSource(t *testing.T) {
 		},
 		Steps: []resource.TestStep{step("plain/small.bin"), step("plain/big.bin")},
 	})
+}
+
+// Through the terraform binary with a trace log: an SSE-C copy in parts,
+// an empty plan after it, and a plan with a wrong source key. No key is in
+// terraform's output or the trace log (provider and SDK logs included);
+// the state file keeps the keys, which are not write-only.
+func TestObjectCopy_sseCKeysNotLogged(t *testing.T) {
+	t.Parallel()
+	cli := newTerraformCLI(t)
+	srv := newSSECTestServer(t)
+	root := t.TempDir()
+	src, sum := acctest.WriteSource(t, root, "data.bin", 3*testPartSize+7, 44)
+	work := filepath.Join(root, "work")
+	logFile := filepath.Join(root, "trace.log")
+	cli.setenv("TF_LOG", "TRACE")
+	cli.setenv("TF_LOG_PATH", logFile)
+	a, b, wrong := testSSECKey(0xa4), testSSECKey(0xb5), testSSECKey(0xc6)
+	// The keys come from sensitive variables: a diagnostic quotes the
+	// configuration's source line, which would show a literal key.
+	vars := ""
+	for _, name := range []string{"key_a", "key_b", "read_key"} {
+		vars += acctest.Block("variable "+acctest.Quote(name), acctest.Attr("type", acctest.Expr("string")), acctest.Attr("sensitive", true))
+	}
+	cli.writeConfig(work, srv.cliProviderConfig()+vars+
+		acctest.ObjectBlock("src", obslocaltest.Bucket, "cli/src.bin", src,
+			acctest.Attr("part_size", testPartSize), acctest.Attr("sse_c_key", acctest.Expr("var.key_a")))+
+		acctest.CopyBlock("test", obslocaltest.Bucket, "cli/copy.bin", obslocaltest.Bucket, "cli/src.bin",
+			acctest.Attr("source_etag", acctest.Expr(srcName+".etag")), acctest.Attr("part_size", testPartSize),
+			acctest.Attr("source_sse_c_key", acctest.Expr("var.read_key")), acctest.Attr("sse_c_key", acctest.Expr("var.key_b"))))
+	cli.setenv("TF_VAR_key_a", a)
+	cli.setenv("TF_VAR_key_b", b)
+	cli.setenv("TF_VAR_read_key", a)
+	var outputs []string
+	out, code := cli.run(work, "apply", "-auto-approve", "-input=false")
+	if code != 0 {
+		t.Fatalf("apply exited %d:\n%s", code, out)
+	}
+	outputs = append(outputs, out)
+	if err := checkSSECObject(t, srv, "cli/copy.bin", sum, b, a)(nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Stats().Ops[obslocal.OpUploadPartCopy].Requests; n != 4 {
+		t.Fatalf("%d part copies, want 4", n)
+	}
+	out, code = cli.run(work, "plan", "-input=false", "-detailed-exitcode")
+	if code != 0 {
+		t.Fatalf("plan after apply exited %d (2: changes):\n%s", code, out)
+	}
+	outputs = append(outputs, out)
+	cli.setenv("TF_VAR_read_key", wrong)
+	out, code = cli.run(work, "plan", "-input=false")
+	if code != 1 || !regexp.MustCompile(`(?s)source_sse_c_key.*not\s+the\s+key`).MatchString(out) {
+		t.Fatalf("plan with a wrong source key exited %d, want 1 and an error on source_sse_c_key:\n%s", code, out)
+	}
+	outputs = append(outputs, out)
+
+	trace, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := os.ReadFile(filepath.Join(work, "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string][]byte{"trace log": trace}
+	for i, o := range outputs {
+		texts[fmt.Sprintf("terraform output %d", i+1)] = []byte(o)
+	}
+	for name, text := range texts {
+		for _, k := range []string{a, b, wrong} {
+			raw, _ := base64.StdEncoding.DecodeString(k)
+			if bytes.Contains(text, []byte(k)) || bytes.Contains(text, raw) {
+				t.Errorf("%s holds an SSE-C key", name)
+			}
+		}
+	}
+	for _, k := range []string{a, b} {
+		if !bytes.Contains(state, []byte(k)) {
+			t.Error("the state file does not keep the keys of sse_c_key and source_sse_c_key")
+		}
+	}
 }
