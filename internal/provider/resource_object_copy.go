@@ -114,6 +114,9 @@ func (r *objectCopyResource) ModifyPlan(ctx context.Context, req resource.Modify
 				want.ValueString(), config.SourceBucket.ValueString(), config.SourceKey.ValueString(), info.ETag))
 		return
 	}
+	if checkSourceKeyApplies(&resp.Diagnostics, config, info, ""); resp.Diagnostics.HasError() {
+		return
+	}
 	plan.takeSource(config, info, &resp.Diagnostics)
 	layout, err := upload.PlanCopyParts(info.Size, plan.PartSize.ValueInt64())
 	if err != nil {
@@ -142,10 +145,14 @@ func sameETag(a, b string) bool {
 	return norm(a) == norm(b)
 }
 
-// addSourceObjectError reports a source that cannot be read, on
+// addSourceObjectError reports a source that cannot be read: a read with
+// source_sse_c_key that OBS denied on that attribute, else on
 // source_version_id when one is set, else on source_key; when is "" at
 // plan, or what the apply did.
 func addSourceObjectError(diags *diag.Diagnostics, m objectCopyModelV0, err error, when string) {
+	if addSourceKeyDenied(diags, m, err, when) {
+		return
+	}
 	attr, name := path.Root("source_key"), m.SourceBucket.ValueString()+"/"+m.SourceKey.ValueString()
 	if v := m.SourceVersionID.ValueString(); v != "" {
 		attr, name = path.Root("source_version_id"), name+" (version "+v+")"
@@ -258,6 +265,10 @@ func (r *objectCopyResource) apply(ctx context.Context, a copyApply, st stateSet
 		diags.AddAttributeError(path.Root("source_etag"), summary,
 			fmt.Sprintf("The source object changed after the plan was made: its ETag is now %s, the plan has %s. "+
 				"Nothing was copied; run plan and apply again.", info.ETag, want.ValueString()))
+		return
+	}
+	if checkSourceKeyApplies(diags, plan, info, " Nothing was copied."); diags.HasError() {
+		keepPrior()
 		return
 	}
 	plan.takeSource(a.config, info, diags)

@@ -94,7 +94,9 @@ func objectCopySchemaV0(ctx context.Context) schema.Schema {
 	}
 	attrs["source_sse_c_key"] = schema.StringAttribute{
 		MarkdownDescription: "SSE-C key of the source, when the source is encrypted with SSE-C: a base64-encoded 256-bit key. " +
-			"Sensitive: never logged; Terraform keeps it in state. Needs an `https://` endpoint. Default: none.",
+			"Sensitive: never logged; Terraform keeps it in state. Needs an `https://` endpoint. Default: none. A key set for a source " +
+			"that is not encrypted with SSE-C, or one OBS denies reading the source with (not the source's key), is an error on " +
+			"this attribute, and nothing is copied.",
 		Optional:   true,
 		Sensitive:  true,
 		Validators: []validator.String{sseCKeyValidator{}},
