@@ -213,7 +213,8 @@ func TestObjectCopy_sseC(t *testing.T) {
 
 // A source_sse_c_key that is not the source's key: a plan that reads the
 // source with it fails on source_sse_c_key, and so does an apply that
-// writes the source first; nothing is copied, and no object or open upload
+// writes the source first; a copy without source_sse_c_key fails at plan
+// with the hint to set it. Nothing is copied, and no object or open upload
 // is left at the destination.
 func TestObjectCopy_sseCWrongSourceKey(t *testing.T) {
 	t.Parallel()
@@ -248,6 +249,14 @@ func TestObjectCopy_sseCWrongSourceKey(t *testing.T) {
 				PreConfig:   func() { srv.ResetStats() },
 				Config:      upload + copyOf("sse-c/a.bin", srcName),
 				ExpectError: regexp.MustCompile(`(?s)Error running pre-apply plan.*source_sse_c_key.*not\s+the\s+key`),
+			},
+			{Config: upload, Check: nothingCopied},
+			{
+				// Without a source key OBS refuses to read an SSE-C source.
+				PreConfig: func() { srv.ResetStats() },
+				Config: upload + acctest.CopyBlock("test", obslocaltest.Bucket, "sse-c/dst.bin", obslocaltest.Bucket, "sse-c/a.bin",
+					acctest.Attr("source_etag", acctest.Expr(srcName+".etag")), acctest.Attr("sse_c_key", b)),
+				ExpectError: regexp.MustCompile(`(?s)Error running pre-apply plan.*encrypted\s+with\s+SSE-C.*set\s+source_sse_c_key`),
 			},
 			{Config: upload, Check: nothingCopied},
 			{

@@ -35,6 +35,23 @@ func addSourceKeyDenied(diags *diag.Diagnostics, m objectCopyModelV0, err error,
 	return true
 }
 
+// addSourceKeyMissing reports a source read that OBS refused (400) while no
+// source_sse_c_key was sent: OBS answers so a read of an SSE-C object
+// without its key, and a HEAD has no body to say more. It reports false,
+// adding nothing, for any other error. when is as for addSourceObjectError.
+func addSourceKeyMissing(diags *diag.Diagnostics, m objectCopyModelV0, err error, when string) bool {
+	e, ok := obs.AsError(err)
+	if !ok || e.StatusCode != http.StatusBadRequest || m.sourceSSEC() != nil {
+		return false
+	}
+	name := m.SourceBucket.ValueString() + "/" + m.SourceKey.ValueString()
+	diags.AddAttributeError(path.Root("source_key"), "Reading the source object "+name,
+		fmt.Sprintf("OBS refused to read the source: %s.\n\nOBS answers so when an object encrypted with SSE-C is read "+
+			"without its key: if the source is encrypted with SSE-C, set source_sse_c_key to the key it was encrypted with.%s",
+			err.Error(), when))
+	return true
+}
+
 // checkSourceKeyApplies reports on source_sse_c_key a key for a source that
 // is not encrypted with SSE-C: OBS refuses a copy that sends a source key
 // for such a source (InvalidRequest), which would fail a copy in parts
