@@ -224,7 +224,13 @@ func sseName(h sdk.ISseHeader) string {
 		}
 		return v.Encryption
 	case sdk.SseKmsHeader:
-		return "kms"
+		// The SDK parses every x-obs-server-side-encryption (or
+		// x-amz-server-side-encryption) as a KMS header: "kms" or
+		// "aws:kms" is SSE-KMS, "AES256" server-managed keys.
+		if v.Encryption == "" || strings.Contains(strings.ToLower(v.Encryption), "kms") {
+			return "kms"
+		}
+		return "obs"
 	}
 	return ""
 }

@@ -3,6 +3,8 @@ package obs
 import (
 	"net/url"
 	"testing"
+
+	sdk "github.com/huaweicloud/huaweicloud-sdk-go-obs/obs"
 )
 
 // Tags are percent-encoded with %20 for a space, and decode back exactly,
@@ -24,5 +26,26 @@ func TestEncodeTags(t *testing.T) {
 	}
 	if encodeTags(nil) != "" {
 		t.Error("no tags should give no header")
+	}
+}
+
+// The SDK parses every server-side-encryption response header as a KMS
+// header; only kms (aws:kms on S3-compatible servers) is SSE-KMS, AES256
+// there is server-managed keys, and SSE-C has a header of its own.
+func TestSSEName(t *testing.T) {
+	for _, c := range []struct {
+		h    sdk.ISseHeader
+		want string
+	}{
+		{nil, ""},
+		{sdk.SseKmsHeader{Encryption: "kms"}, "kms"},
+		{sdk.SseKmsHeader{Encryption: "aws:kms"}, "kms"},
+		{sdk.SseKmsHeader{Encryption: "AES256"}, "obs"},
+		{sdk.SseCHeader{Encryption: "AES256", KeyMD5: "x"}, "AES256"},
+		{sdk.SseCHeader{}, "AES256"},
+	} {
+		if got := sseName(c.h); got != c.want {
+			t.Errorf("sseName(%#v) = %q, want %q", c.h, got, c.want)
+		}
 	}
 }

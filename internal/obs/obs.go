@@ -187,7 +187,10 @@ type ObjectInfo struct {
 	UploadID     string
 	Metadata     map[string]string // user metadata, names lower-case
 	LastModified time.Time
-	// SSE is "kms", "AES256" (SSE-C) or "" when not server-side encrypted.
+	// SSE is "kms" (SSE-KMS), "AES256" (SSE-C), "obs" (keys the server
+	// manages: SSE-OBS, or SSE-S3 on an S3-compatible server, as a
+	// bucket's default encryption gives) or "" when not server-side
+	// encrypted.
 	SSE string
 	// WebsiteRedirectLocation echoes x-obs-website-redirect-location.
 	WebsiteRedirectLocation string
