@@ -226,6 +226,20 @@ func processReadBytes(t *testing.T) int64 {
 // than one part.
 const readSlack = 64 << 10
 
+// uploadCountingReads runs in to f, checks that the object holds data, and
+// returns the output and the bytes the process read meanwhile.
+func uploadCountingReads(t *testing.T, f *fakeOBS, in Input, data []byte) (Output, int64) {
+	t.Helper()
+	before := processReadBytes(t)
+	out, _, err := Upload(context.Background(), f, in)
+	read := processReadBytes(t) - before
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkObject(t, f, out, in.Path, data)
+	return out, read
+}
+
 // With part MD5s planned for the file, an upload reads each byte of the
 // file exactly once (to send it): counted at the process's read system
 // calls, through which every read of the engine's file goes. Without them
@@ -248,13 +262,7 @@ func TestPlannedMD5sReadEachByteOnce(t *testing.T) {
 				if planned {
 					in.PartMD5s = sums
 				}
-				before := processReadBytes(t)
-				out, _, err := Upload(context.Background(), f, in)
-				read := processReadBytes(t) - before
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkObject(t, f, out, path, data)
+				_, read := uploadCountingReads(t, f, in, data)
 				t.Logf("planned MD5s %v: read %d bytes of a %d-byte file", planned, read, tc.size)
 				switch {
 				case planned && (read < tc.size || read > tc.size+readSlack):
@@ -290,13 +298,7 @@ func TestPlannedMD5sVerifyPartsOnTheServer(t *testing.T) {
 			if planned {
 				in.PartMD5s = sums
 			}
-			before := processReadBytes(t)
-			out, _, err := Upload(context.Background(), f, in)
-			read := processReadBytes(t) - before
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkObject(t, f, out, path, data)
+			out, read := uploadCountingReads(t, f, in, data)
 			if out.PartsReused != 4 || f.partAttempts[5] != 1 {
 				t.Fatalf("reused %d parts, part 5 sent %d times; want 4 reused and the foreign part 5 re-sent", out.PartsReused, f.partAttempts[5])
 			}
