@@ -396,7 +396,11 @@ func (r *objectCopyResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Reading OBS object %s/%s", bucket, key), describeOBSError(err))
+		detail := describeOBSError(err)
+		if state.SourceBucket.IsNull() && state.asObject().sseC() == nil {
+			detail += importedSSECHint
+		}
+		resp.Diagnostics.AddError(fmt.Sprintf("Reading OBS object %s/%s", bucket, key), detail)
 		return
 	}
 	switch {

@@ -205,6 +205,14 @@ func TestObjectCopy_sseC(t *testing.T) {
 						}},
 						Check: resource.ComposeTestCheckFunc(checkCopiedServerSide(srv, 0), copyRequests(0), checkSSECKey(srv, key, b)),
 					},
+					{
+						// Import has no key to read the copy with: the error
+						// says so and what to do instead.
+						ResourceName:  copyName,
+						ImportState:   true,
+						ImportStateId: obslocaltest.Bucket + "/" + key,
+						ExpectError:   regexp.MustCompile(`(?s)SSE-C.*without\s+its\s+key.*Instead\s+of\s+importing`),
+					},
 				},
 			})
 		})

@@ -52,6 +52,12 @@ func addSourceKeyMissing(diags *diag.Diagnostics, m objectCopyModelV0, err error
 	return true
 }
 
+// importedSSECHint follows a failed read of an imported copy: a copy
+// encrypted with SSE-C cannot be read without its key, which import does
+// not have.
+const importedSSECHint = "\n\nIf the copy is encrypted with SSE-C, OBS does not let it be read without its key, which import does " +
+	"not have. Instead of importing it, declare the obs_object_copy and apply: the copy is made again, server-side."
+
 // checkSourceKeyApplies reports on source_sse_c_key a key for a source that
 // is not encrypted with SSE-C: OBS refuses a copy that sends a source key
 // for such a source (InvalidRequest), which would fail a copy in parts
