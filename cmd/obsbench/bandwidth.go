@@ -55,9 +55,10 @@ func bandwidthRow(c config, what string, rs []bandwidthResult) row {
 	}
 	r0, rate := rs[0], median(rates)
 	return row{"7", fmt.Sprintf("%s: max_bandwidth = %s/s shared by %d uploads of %s (%s parts, %d workers each)",
-		what, fmtBytes(r0.capBPS), r0.uploads, fmtBytes(r0.bytes/int64(r0.uploads)), fmtBytes(c.netPartSize), c.conc), fmt.Sprintf("%s/s together in %s = %+.1f%% of the cap (worst run %+.1f%%)", fmtBytes(int64(rate)), fmtDur(median(walls)),
-		100*(rate/float64(r0.capBPS)-1), 100*worst), "within ±10% of the cap", passMiss(ok), ""}
-
+		what, fmtBytes(r0.capBPS), r0.uploads, fmtBytes(r0.bytes/int64(r0.uploads)), fmtBytes(c.netPartSize), c.conc),
+		fmt.Sprintf("%s/s together in %s = %+.1f%% of the cap (worst run %+.1f%%)", fmtBytes(int64(rate)), fmtDur(median(walls)),
+			100*(rate/float64(r0.capBPS)-1), 100*worst),
+		"within ±10% of the cap", passMiss(ok), ""}
 }
 
 // measureBandwidthCap uploads the file at path (size bytes) n times at

@@ -96,6 +96,27 @@ func journaledPut(bucket, key, sum string) bool {
 	return sum != "" && readCacheJSON(journalPath(bucket, key), &j) && slices.Contains(j.Puts, sum)
 }
 
+// forgetCompleted drops from the journal of bucket/key what completed the
+// key (the last upload's ID, the PUTs' SHA-256s) once its object is
+// deleted: an object put at the key later is no longer this machine's by
+// that record. Journaled open uploads stay.
+func forgetCompleted(bucket, key string) {
+	p := journalPath(bucket, key)
+	var j uploadJournal
+	if !readCacheJSON(p, &j) || j.Completed == "" && len(j.Puts) == 0 {
+		return
+	}
+	if !slices.Contains(j.UploadIDs, j.Completed) {
+		delete(j.Options, j.Completed)
+	}
+	j.Completed, j.Puts = "", nil
+	if len(j.UploadIDs) == 0 {
+		_ = os.Remove(p)
+		return
+	}
+	writeCacheJSON(p, j)
+}
+
 // journaled reports whether uploadID is journaled for bucket/key, open or
 // completed, and the digest of the options it was initiated with.
 func journaled(bucket, key, uploadID string) (options string, ok bool) {

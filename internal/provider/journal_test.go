@@ -124,3 +124,28 @@ func TestJournalRemembersPuts(t *testing.T) {
 		t.Fatal("a destroy left the completed PUT journaled")
 	}
 }
+
+// Once the object is deleted, what completed the key is forgotten: an
+// object put there later is not this machine's by that record. Open
+// uploads stay journaled.
+func TestJournalForgetsCompletedOnDelete(t *testing.T) {
+	const bucket, key = "b", "journal/forget.bin"
+	journalPut(bucket, key, "S1")
+	abortJournaled(context.Background(), nil, bucket, key, completion{PutSHA256: "S1"})
+	journalUpload(bucket, key, "open", "D1")
+	forgetCompleted(bucket, key)
+	if journaledPut(bucket, key, "S1") {
+		t.Fatal("a deleted PUT's content is still journaled")
+	}
+	if o, ok := journaled(bucket, key, "open"); !ok || o != "D1" {
+		t.Fatal("forgetting the completed object dropped an open upload")
+	}
+
+	const key2 = "journal/forget2.bin"
+	journalUpload(bucket, key2, "U1", "D1")
+	abortJournaled(context.Background(), nil, bucket, key2, completion{UploadID: "U1", Options: "D1"})
+	forgetCompleted(bucket, key2)
+	if _, ok := journaled(bucket, key2, "U1"); ok {
+		t.Fatal("a deleted object's upload is still journaled as completed")
+	}
+}

@@ -67,5 +67,7 @@ func deleteWritten(ctx context.Context, data *providerData, state objectMultipar
 	// S3-compatible servers answer 404 where OBS answers 204.
 	if err := data.client.DeleteObject(ctx, bucket, key); err != nil && !obs.IsNotFound(err) {
 		fail(describeOBSError(err))
+		return
 	}
+	forgetCompleted(bucket, key)
 }

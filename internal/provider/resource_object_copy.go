@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
@@ -151,12 +152,12 @@ func sameETag(a, b string) bool {
 // source_version_id when one is set, else on source_key; when is "" at
 // plan, or what the apply did.
 func addSourceObjectError(diags *diag.Diagnostics, m objectCopyModelV0, err error, when string) {
-	if addSourceKeyDenied(diags, m, err, when) || addSourceKeyMissing(diags, m, err, when) {
-		return
-	}
 	attr, name := path.Root("source_key"), m.SourceBucket.ValueString()+"/"+m.SourceKey.ValueString()
 	if v := m.SourceVersionID.ValueString(); v != "" {
 		attr, name = path.Root("source_version_id"), name+" (version "+v+")"
+	}
+	if addSourceKeyDenied(diags, m, name, err, when) || addSourceKeyMissing(diags, m, attr, name, err, when) {
+		return
 	}
 	if !obs.IsNotFound(err) {
 		diags.AddAttributeError(attr, "Reading the source object "+name, describeOBSError(err)+when)
@@ -397,7 +398,7 @@ func (r *objectCopyResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	if err != nil {
 		detail := describeOBSError(err)
-		if state.SourceBucket.IsNull() && state.asObject().sseC() == nil {
+		if e, ok := obs.AsError(err); ok && e.StatusCode == http.StatusBadRequest && state.SourceBucket.IsNull() && state.asObject().sseC() == nil {
 			detail += importedSSECHint
 		}
 		resp.Diagnostics.AddError(fmt.Sprintf("Reading OBS object %s/%s", bucket, key), detail)

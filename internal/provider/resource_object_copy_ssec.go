@@ -21,13 +21,13 @@ const sseCAlgorithm = "AES256"
 // source_sse_c_key was sent, on source_sse_c_key: OBS denies a read of an
 // SSE-C object with a key other than its own, and a HEAD has no body to
 // tell that from missing permissions. It reports false, adding nothing,
-// for any other error. when is as for addSourceObjectError.
-func addSourceKeyDenied(diags *diag.Diagnostics, m objectCopyModelV0, err error, when string) bool {
+// for any other error. name is the source as addSourceObjectError names
+// it; when is as for addSourceObjectError.
+func addSourceKeyDenied(diags *diag.Diagnostics, m objectCopyModelV0, name string, err error, when string) bool {
 	e, ok := obs.AsError(err)
 	if !ok || e.StatusCode != http.StatusForbidden || m.sourceSSEC() == nil {
 		return false
 	}
-	name := m.SourceBucket.ValueString() + "/" + m.SourceKey.ValueString()
 	diags.AddAttributeError(path.Root("source_sse_c_key"), "Reading the source object "+name,
 		fmt.Sprintf("OBS denied reading the source with source_sse_c_key: %s.\n\nsource_sse_c_key is most likely not the key "+
 			"the source was encrypted with; set it to that key (OBS denies the read in the same way when the credentials "+
@@ -38,17 +38,22 @@ func addSourceKeyDenied(diags *diag.Diagnostics, m objectCopyModelV0, err error,
 // addSourceKeyMissing reports a source read that OBS refused (400) while no
 // source_sse_c_key was sent: OBS answers so a read of an SSE-C object
 // without its key, and a HEAD has no body to say more. It reports false,
-// adding nothing, for any other error. when is as for addSourceObjectError.
-func addSourceKeyMissing(diags *diag.Diagnostics, m objectCopyModelV0, err error, when string) bool {
+// adding nothing, for any other error. attr and name are the attribute and
+// the source as addSourceObjectError has them; when is as for
+// addSourceObjectError.
+func addSourceKeyMissing(diags *diag.Diagnostics, m objectCopyModelV0, attr path.Path, name string, err error, when string) bool {
 	e, ok := obs.AsError(err)
 	if !ok || e.StatusCode != http.StatusBadRequest || m.sourceSSEC() != nil {
 		return false
 	}
-	name := m.SourceBucket.ValueString() + "/" + m.SourceKey.ValueString()
-	diags.AddAttributeError(path.Root("source_key"), "Reading the source object "+name,
+	also := ""
+	if m.SourceVersionID.ValueString() != "" {
+		also = " It answers so too for a source_version_id that is not a valid version ID."
+	}
+	diags.AddAttributeError(attr, "Reading the source object "+name,
 		fmt.Sprintf("OBS refused to read the source: %s.\n\nOBS answers so when an object encrypted with SSE-C is read "+
-			"without its key: if the source is encrypted with SSE-C, set source_sse_c_key to the key it was encrypted with.%s",
-			err.Error(), when))
+			"without its key: if the source is encrypted with SSE-C, set source_sse_c_key to the key it was encrypted with.%s%s",
+			err.Error(), also, when))
 	return true
 }
 

@@ -96,11 +96,14 @@ type Input struct {
 	// PartMD5s, when set, are the MD5s of the file's parts computed ahead
 	// (SumFile, at plan time). When they were computed for the file's
 	// fingerprint at the start and for the upload's layout, every part is
-	// sent with its sum from them and the file is read once, to send it;
+	// sent with its sum from them and the file is read once, to send it,
+	// and a resume proves the parts already on the server with them;
 	// otherwise they are ignored and the engine hashes the parts itself.
-	// A stale sum cannot slip through: the server rejects a part whose
-	// bytes do not match its Content-MD5, and the engine then re-hashes
-	// the part to tell a changed file from a corrupted transfer.
+	// A stale sum of a part it sends cannot slip through: the server
+	// rejects a part whose bytes do not match its Content-MD5, and the
+	// engine then re-hashes the part to tell a changed file from a
+	// corrupted transfer. A part kept on resume rests on the fingerprint,
+	// as the plan's SHA-256 of an unchanged file does.
 	PartMD5s *PartSums
 	// Concurrency is the number of parts in flight for this upload
 	// (default 4); Budget may bound it further.

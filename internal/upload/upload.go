@@ -166,9 +166,9 @@ type partSource interface {
 	// fit the layout but that the record does not vouch for, that provably
 	// hold the source's bytes.
 	provenParts(ctx context.Context, parts []obs.Part) ([]obs.Part, error)
-	// provesUpload reports whether an open upload whose parts (at least
-	// one, each of the layout's size) are parts provably holds the source,
-	// or why not.
+	// provesUpload reports whether an open upload provably holds the
+	// source, or why not; parts are its parts, at least one, each of the
+	// layout's size.
 	provesUpload(ctx context.Context, parts []obs.Part) (bool, string, error)
 }
 
