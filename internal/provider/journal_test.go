@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"testing"
 
@@ -32,6 +33,7 @@ func (c *abortClient) AbortMultipartUpload(_ context.Context, _, _, id string) e
 func TestJournalRecords(t *testing.T) {
 	t.Parallel()
 	const bucket, key = "journal-bucket", "journal/records.bin"
+	freshJournal(bucket, key)
 	v1 := upload.ObjectVersion{Bucket: "src", Key: "a.bin", ETag: "etag-1"}
 	v2 := upload.ObjectVersion{Bucket: "src", Key: "a.bin", ETag: "etag-2"}
 	rec := func(id string, v upload.ObjectVersion) *upload.Record {
@@ -86,6 +88,7 @@ func TestJournalRecords(t *testing.T) {
 // forgets it.
 func TestJournalRemembersCompletedUpload(t *testing.T) {
 	const bucket, key = "b", "journal/completed.bin"
+	freshJournal(bucket, key)
 	journalUpload(bucket, key, "U1", "D1")
 	if o, ok := journaled(bucket, key, "U1"); !ok || o != "D1" {
 		t.Fatalf("an initiated upload: journaled %v with options %q, want D1", ok, o)
@@ -110,6 +113,7 @@ func TestJournalRemembersCompletedUpload(t *testing.T) {
 // SHA-256 from before it starts, and keeps the one that completed the key.
 func TestJournalRemembersPuts(t *testing.T) {
 	const bucket, key = "b", "journal/put.bin"
+	freshJournal(bucket, key)
 	journalPut(bucket, key, "S1")
 	journalPut(bucket, key, "S2")
 	if !journaledPut(bucket, key, "S1") || !journaledPut(bucket, key, "S2") || journaledPut(bucket, key, "S3") {
@@ -129,7 +133,8 @@ func TestJournalRemembersPuts(t *testing.T) {
 // object put there later is not this machine's by that record. Open
 // uploads stay journaled.
 func TestJournalForgetsCompletedOnDelete(t *testing.T) {
-	const bucket, key = "b", "journal/forget.bin"
+	const bucket, key, key2 = "b", "journal/forget.bin", "journal/forget2.bin"
+	freshJournal(bucket, key, key2)
 	journalPut(bucket, key, "S1")
 	abortJournaled(context.Background(), nil, bucket, key, completion{PutSHA256: "S1"})
 	journalUpload(bucket, key, "open", "D1")
@@ -141,11 +146,18 @@ func TestJournalForgetsCompletedOnDelete(t *testing.T) {
 		t.Fatal("forgetting the completed object dropped an open upload")
 	}
 
-	const key2 = "journal/forget2.bin"
 	journalUpload(bucket, key2, "U1", "D1")
 	abortJournaled(context.Background(), nil, bucket, key2, completion{UploadID: "U1", Options: "D1"})
 	forgetCompleted(bucket, key2)
 	if _, ok := journaled(bucket, key2, "U1"); ok {
 		t.Fatal("a deleted object's upload is still journaled as completed")
+	}
+}
+
+// freshJournal removes the journals of bucket's keys, so that a test starts
+// from none (go test -count runs it again in the same cache).
+func freshJournal(bucket string, keys ...string) {
+	for _, k := range keys {
+		_ = os.Remove(journalPath(bucket, k))
 	}
 }

@@ -308,7 +308,9 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 		// (SIGKILL, a second Ctrl-C, a dead CI runner) saves no private
 		// state, and the upload, if the next apply cannot adopt it, must
 		// still be aborted once superseded.
-		Initiated:  func(rec upload.Record) { journalUpload(bucket, key, rec.UploadID, rec.Options) },
+		Initiated: func(rec upload.Record) { journalUpload(bucket, key, rec.UploadID, rec.Options) },
+		// A PUT has no ID to journal once it exists: its content does.
+		Putting:    func() { journalPut(bucket, key, src.SHA256) },
 		OnProgress: progressLogger(ctx, bucket, key),
 		Ticks:      ticks,
 		Logger:     engineLogger{ctx: ctx},
@@ -326,10 +328,6 @@ func (r *objectMultipartResource) apply(ctx context.Context, plan objectMultipar
 	if done, ok := r.assembledEarlier(ctx, plan, prior, digest); ok {
 		out = done
 	} else {
-		if l, err := upload.PlanParts(src.Fingerprint.Size, plan.PartSize.ValueInt64()); err == nil && l.SinglePut {
-			// A PUT has no ID to journal once it exists: its content does.
-			journalPut(bucket, key, src.SHA256)
-		}
 		out, record, err = upload.Upload(ctx, r.data.client, in)
 	}
 	for _, n := range out.Notices {

@@ -68,6 +68,9 @@ func (s *fileSource) putSingle(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", u.in.Path, err)
 	}
+	if u.in.Putting != nil {
+		u.in.Putting()
+	}
 	var res obs.PutObjectOutput
 	err = u.retry(ctx, retried{
 		what: "single PUT", fields: []any{"bucket", u.in.Bucket, "key", u.in.Key},

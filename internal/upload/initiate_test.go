@@ -44,3 +44,32 @@ func TestInitiatedBeforeFirstPart(t *testing.T) {
 	}
 	checkObject(t, f, out, path, data)
 }
+
+// Putting hears of a single PUT once, before its first request, and of no
+// multipart upload.
+func TestPuttingBeforeSinglePut(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int
+		want int
+	}{{"single PUT", MinPartSize / 2, 1}, {"multipart", 3 * MinPartSize, 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			path, data := writeFile(t, tc.size, 32)
+			in := input(path, MinPartSize)
+			calls, putsAtCall := 0, -1
+			in.Putting = func() {
+				calls++
+				putsAtCall = f.callCount("PutObject")
+			}
+			out, _, err := Upload(context.Background(), f, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkObject(t, f, out, path, data)
+			if calls != tc.want || calls == 1 && putsAtCall != 0 {
+				t.Fatalf("Putting called %d times (want %d), after %d PutObject request(s)", calls, tc.want, putsAtCall)
+			}
+		})
+	}
+}

@@ -120,6 +120,11 @@ type Input struct {
 	// even if its process is killed before Upload returns (the provider's
 	// journal aborts it once superseded). A resumed upload is not reported.
 	Initiated func(Record)
+	// Putting, when set, is called once before the first request of a
+	// single PUT (an upload smaller than one part): such an object has no
+	// upload ID, so the caller remembers it by its content beforehand, in
+	// case its process is killed before the PUT's answer.
+	Putting func()
 	// Budget is a worker budget shared across uploads; nil is unlimited.
 	Budget *Budget
 	// Bandwidth is a cap on the bytes per second written, shared across
